@@ -1,0 +1,101 @@
+/**
+ * Who is calling. Every realtime route first extracts a bearer value, then decides per route what it
+ * accepts (inngest-protocol.md §0.4, with F11 and F12 fixed):
+ * - publish and tee: a publish JWT, a signing key, or anyone when no key is configured (dev mode);
+ *   a subscription JWT is refused.
+ * - token: a signing key, or anyone when no key is configured; a JWT never mints another (F12).
+ * - connect and SSE: a valid realtime JWT (subscription or publish).
+ */
+import type { IncomingMessage } from 'node:http';
+import { unauthorized } from '../protocol/errors.js';
+import type { SigningKeys } from './signing-key.js';
+import { DEFAULT_ENV, looksLikeJwt, type RealtimeClaims, TokenError, type TokenIssuer } from './token.js';
+
+/**
+ * The bearer value of a request: `Authorization: Bearer <v>` (scheme case-insensitive); an
+ * `Authorization` header without a scheme is taken whole (Inngest's executor sends a bare JWT, F11);
+ * otherwise the `token` query parameter.
+ */
+export function bearerOf(req: IncomingMessage, url: URL): string | undefined {
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const m = /^bearer\s+(.*)$/i.exec(header.trim());
+    const value = m ? (m[1] ?? '').trim() : header.trim();
+    if (value && value.toLowerCase() !== 'bearer') return value;
+  }
+  const q = url.searchParams.get('token');
+  return q ? q : undefined;
+}
+
+export interface ServerPrincipal {
+  kind: 'server';
+  env: string;
+  /** How it was authenticated: by signing key, or not at all (dev mode with no key). */
+  via: 'signing-key' | 'open';
+}
+
+export interface TokenPrincipal {
+  kind: 'token';
+  claims: RealtimeClaims;
+}
+
+export class Authenticator {
+  constructor(
+    private readonly keys: SigningKeys,
+    private readonly tokens: TokenIssuer,
+  ) {}
+
+  get open(): boolean {
+    return !this.keys.configured;
+  }
+
+  /** For `/publish` and `/publish/tee`. */
+  async publisher(bearer: string | undefined): Promise<ServerPrincipal | TokenPrincipal> {
+    if (bearer && looksLikeJwt(bearer)) {
+      const claims = await this.tokens.verify(bearer).catch((e: unknown) => {
+        if (this.open) return undefined; // dev mode: an unusable token is no worse than none
+        throw unauthorized(e instanceof TokenError ? `Not authenticated: ${e.message}` : 'Not authenticated');
+      });
+      if (claims) {
+        if (!claims.publish)
+          throw unauthorized(
+            'Not authenticated for publishing: a subscription token cannot publish; use the signing key',
+          );
+        return { kind: 'token', claims };
+      }
+    }
+    return this.server(bearer);
+  }
+
+  /** For `/token`: signing key only (or open in dev mode). A JWT never mints another token. */
+  async minter(bearer: string | undefined): Promise<ServerPrincipal> {
+    if (bearer && looksLikeJwt(bearer) && !this.keys.verify(bearer)) {
+      const isToken = await this.tokens.verify(bearer).then(
+        () => true,
+        () => false,
+      );
+      if (isToken)
+        throw unauthorized('a realtime token cannot mint tokens: authenticate with the signing key');
+    }
+    return this.server(bearer);
+  }
+
+  /** For `/connect` and `/sse`: a valid realtime JWT. */
+  async subscriber(bearer: string | undefined): Promise<RealtimeClaims> {
+    if (!bearer)
+      throw unauthorized('Not authenticated: pass a subscription token as ?token= or a Bearer header');
+    try {
+      return await this.tokens.verify(bearer);
+    } catch (e) {
+      throw unauthorized(`Not authenticated: ${e instanceof TokenError ? e.message : 'invalid token'}`);
+    }
+  }
+
+  private server(bearer: string | undefined): ServerPrincipal {
+    if (this.keys.verify(bearer)) return { kind: 'server', env: DEFAULT_ENV, via: 'signing-key' };
+    if (this.open) return { kind: 'server', env: DEFAULT_ENV, via: 'open' };
+    throw unauthorized(
+      bearer ? 'Authentication failed: wrong signing key' : 'Authentication failed: missing signing key',
+    );
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Realtime JWTs (inngest-protocol.md §2): compact HS256 JWS with claims
+ * `iss, sub, exp, iat, jti, env, topics, publish`. Subscription tokens carry the topics their
+ * holder may subscribe to; publish tokens (`publish: true`) may publish anywhere in their env.
+ * Made and checked with `jose`; any algorithm other than HS256 (including `none`) is refused.
+ */
+import { randomUUID } from 'node:crypto';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import type { WireTopic } from '../protocol/topic.js';
+
+export const TOKEN_ISSUER = 'rt.inngest.com';
+/** Account id Inngest's dev server uses; Herald has one account. */
+export const DEFAULT_ACCOUNT = '00000000-0000-4000-a000-000000000000';
+/** Env id Inngest's dev server uses for everything authenticated by signing key. */
+export const DEFAULT_ENV = '00000000-0000-4000-b000-000000000000';
+
+const topicSchema = z.object({
+  kind: z.string().default('run'),
+  env_id: z.string().optional(),
+  run_id: z.string().optional(),
+  channel: z.string(),
+  name: z.string(),
+});
+
+const claimsSchema = z.object({
+  iss: z.literal(TOKEN_ISSUER),
+  sub: z.string(),
+  exp: z.number(),
+  iat: z.number().optional(),
+  jti: z.string().optional(),
+  env: z.string().min(1),
+  topics: z.array(topicSchema).nullable(),
+  publish: z.boolean(),
+});
+
+export type RealtimeClaims = z.infer<typeof claimsSchema>;
+
+export class TokenError extends Error {
+  constructor(
+    message: string,
+    readonly expired = false,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
+}
+
+export interface MintOptions {
+  env: string;
+  topics: WireTopic[] | null;
+  publish?: boolean;
+  /** Lifetime in seconds. */
+  ttlSeconds: number;
+}
+
+export class TokenIssuer {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  async mint(o: MintOptions): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ env: o.env, topics: o.topics, publish: o.publish ?? false })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setSubject(DEFAULT_ACCOUNT)
+      .setIssuedAt(now)
+      .setExpirationTime(now + o.ttlSeconds)
+      .setJti(randomUUID())
+      .sign(this.key);
+  }
+
+  /** Verifies signature, algorithm, issuer, expiry and claim types; throws TokenError saying why not. */
+  async verify(token: string): Promise<RealtimeClaims> {
+    let payload: unknown;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: TOKEN_ISSUER,
+        requiredClaims: ['exp'],
+      }));
+    } catch (err) {
+      if (err instanceof errors.JWTExpired) throw new TokenError('token expired', true);
+      if (err instanceof errors.JOSEError) throw new TokenError(`invalid token: ${err.code}`);
+      throw new TokenError('invalid token');
+    }
+    const parsed = claimsSchema.safeParse(payload);
+    if (!parsed.success) throw new TokenError('invalid token claims');
+    const claims = parsed.data;
+    // A token issued in the future was made by a skewed or forged clock; a few seconds of skew
+    // between nodes are tolerated.
+    if (claims.iat !== undefined && claims.iat > Date.now() / 1000 + 5)
+      throw new TokenError('token issued in the future');
+    return claims;
+  }
+}
+
+/** Cheap syntactic check: does this bearer value look like a compact JWS? */
+export function looksLikeJwt(s: string): boolean {
+  const first = s.indexOf('.');
+  return first > 0 && s.indexOf('.', first + 1) > first + 1 && s.split('.').length === 3;
+}

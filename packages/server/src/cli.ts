@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * `herald dev` and `herald start`. Every option comes from the table in config.ts, so the help,
+ * the environment variables and docs/operations.md agree.
+ */
+import { Command, Option } from 'commander';
+import { flagName, type Mode, OPTIONS, resolveConfig } from './config.js';
+import { createLogger } from './log.js';
+import { ConfigError, startHerald } from './server.js';
+
+function banner(url: string, mode: Mode, authOff: boolean, history: string): string {
+  const ws = url.replace(/^http/, 'ws');
+  const lines = [
+    '',
+    `  Herald ${mode === 'dev' ? 'dev server' : 'server'}`,
+    '',
+    `  Inspector   ${url}/`,
+    `  WebSocket   ${ws}/v1/realtime/connect`,
+    `  Publish     POST ${url}/v1/realtime/publish?channel=<channel>&topic=<topic>`,
+    `  Tokens      POST ${url}/v1/realtime/token`,
+    `  Health      ${url}/health   Metrics ${url}/metrics`,
+    `  Engine      memory (${history})`,
+    '',
+  ];
+  if (authOff)
+    lines.push(
+      '  !!! AUTH IS OFF: no signing key is set. Anyone who can reach this port can publish and mint tokens.',
+      '  !!! For production run `herald start --signing-key <hex>` (or set INNGEST_SIGNING_KEY).',
+      '',
+    );
+  lines.push(`Herald listening on ${url}`);
+  return lines.join('\n');
+}
+
+function addOptions(cmd: Command, mode: Mode): Command {
+  for (const o of OPTIONS) {
+    const d = o.defaults[mode];
+    const opt = new Option(
+      o.flag,
+      `${o.description} [env: ${o.env.join(', ')}]${d === undefined ? '' : ` (default: ${d})`}`,
+    );
+    cmd.addOption(opt);
+  }
+  return cmd;
+}
+
+async function run(mode: Mode, opts: Record<string, string | undefined>): Promise<void> {
+  const flags: Record<string, string> = {};
+  for (const o of OPTIONS) {
+    const v = opts[o.key];
+    if (v !== undefined) flags[o.key] = v;
+  }
+  let config: ReturnType<typeof resolveConfig>;
+  try {
+    config = resolveConfig(mode, flags);
+  } catch (e) {
+    process.stderr.write(`herald: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  let herald: Awaited<ReturnType<typeof startHerald>>;
+  try {
+    herald = await startHerald(config, log);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`herald: ${e.message}\n`);
+      process.exit(2);
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') {
+      process.stderr.write(
+        `herald: port ${config.port} on ${config.host} is in use (another Herald or Inngest dev server?). Pass --port to pick another.\n`,
+      );
+      process.exit(1);
+    }
+    throw e;
+  }
+  const history = `history ${config.historySize} messages / ${config.historyTtlSeconds} s per channel`;
+  process.stdout.write(`${banner(herald.url, mode, !config.signingKey, history)}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      process.stderr.write('herald: second signal, exiting now\n');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal, graceSeconds: config.shutdownGraceSeconds }, 'shutting down');
+    herald.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+const program = new Command()
+  .name('herald')
+  .description('Herald: a self-hosted realtime server, wire-compatible with Inngest Realtime')
+  .showHelpAfterError();
+
+addOptions(
+  program
+    .command('dev')
+    .description(
+      'Development server: port 8288, in-memory engine, no signing key needed (auth off unless one is set)',
+    ),
+  'dev',
+).action((opts) => run('dev', opts));
+
+addOptions(program.command('start').description('Production server: requires a signing key'), 'start').action(
+  (opts) => run('start', opts),
+);
+
+program.addHelpText(
+  'after',
+  `\nOptions can also be set through the environment variables shown with each command's options.\nExamples:\n  herald dev\n  herald start --signing-key "$(openssl rand -hex 32)" --port 8288\n  herald start --help`,
+);
+
+program.parseAsync().catch((err: unknown) => {
+  process.stderr.write(`herald: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
+
+export { flagName };

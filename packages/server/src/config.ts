@@ -1,0 +1,298 @@
+/**
+ * Herald's configuration: one typed table of options, each with its flag, environment variables,
+ * default and unit. `herald --help` and the table in docs/operations.md are produced from it
+ * (`configTable()`; a test checks the docs), so they cannot drift.
+ */
+
+export type Mode = 'dev' | 'start';
+
+export interface Config {
+  mode: Mode;
+  port: number;
+  host: string;
+  signingKey: string | undefined;
+  signingKeyFallback: string | undefined;
+  jwtSecret: string | undefined;
+  tokenTtlSeconds: number;
+  historySize: number;
+  historyTtlSeconds: number;
+  idempotencyWindowSeconds: number;
+  maxBodyBytes: number;
+  maxStreamBytes: number;
+  maxTeeBytes: number;
+  maxNameLength: number;
+  maxTopicsPerToken: number;
+  maxFrameBytes: number;
+  sendQueueBytes: number;
+  pingIntervalSeconds: number;
+  pongTimeoutSeconds: number;
+  shutdownGraceSeconds: number;
+  logLevel: string;
+}
+
+type Key = Exclude<keyof Config, 'mode'>;
+
+export interface OptionSpec {
+  key: Key;
+  /** Commander flag syntax, e.g. `--port <number>`. */
+  flag: string;
+  env: string[];
+  description: string;
+  /** Default per mode; undefined means unset. */
+  defaults: { dev: Config[Key]; start: Config[Key] };
+  parse: (raw: string, name: string) => Config[Key];
+}
+
+const KIB = 1024;
+const MIB = 1024 * 1024;
+
+/** Parses `512KiB`, `1MiB`, `1000`, `2mb` (binary units either way) into bytes. */
+export function parseBytes(raw: string, name: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(raw);
+  if (!m) throw new Error(`${name}: "${raw}" is not a size (examples: 1048576, 512KiB, 1MiB)`);
+  const unit = (m[2] ?? 'b').toLowerCase()[0];
+  const mult = unit === 'k' ? KIB : unit === 'm' ? MIB : unit === 'g' ? 1024 * MIB : 1;
+  return Math.floor(Number(m[1]) * mult);
+}
+
+/** Parses `60`, `60s`, `5m`, `1h`, `500ms` into seconds. */
+export function parseSeconds(raw: string, name: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(raw);
+  if (!m) throw new Error(`${name}: "${raw}" is not a duration (examples: 60, 60s, 5m, 500ms)`);
+  const n = Number(m[1]);
+  const unit = (m[2] ?? 's').toLowerCase();
+  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
+}
+
+function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (raw: string, name: string): number => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${name}: "${raw}" must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
+
+const text = (raw: string): string => raw;
+
+const same = <T extends Config[Key]>(v: T) => ({ dev: v, start: v });
+
+export const OPTIONS: OptionSpec[] = [
+  {
+    key: 'port',
+    flag: '--port <number>',
+    env: ['HERALD_PORT'],
+    description: 'TCP port to listen on (0 picks a free one)',
+    defaults: same(8288),
+    parse: parseInteger(0, 65535),
+  },
+  {
+    key: 'host',
+    flag: '--host <address>',
+    env: ['HERALD_HOST'],
+    description: 'Address to listen on',
+    defaults: { dev: '127.0.0.1', start: '0.0.0.0' },
+    parse: text,
+  },
+  {
+    key: 'signingKey',
+    flag: '--signing-key <key>',
+    env: ['INNGEST_SIGNING_KEY', 'HERALD_SIGNING_KEY'],
+    description:
+      'Signing key that authenticates publishers and token minting (hex, optional signkey-<env>- prefix)',
+    defaults: same(undefined),
+    parse: text,
+  },
+  {
+    key: 'signingKeyFallback',
+    flag: '--signing-key-fallback <key>',
+    env: ['INNGEST_SIGNING_KEY_FALLBACK', 'HERALD_SIGNING_KEY_FALLBACK'],
+    description: 'Second accepted signing key, for rotation',
+    defaults: same(undefined),
+    parse: text,
+  },
+  {
+    key: 'jwtSecret',
+    flag: '--jwt-secret <secret>',
+    env: ['HERALD_JWT_SECRET'],
+    description:
+      'Secret that signs subscription tokens; must be the same on every node (default: derived from the signing key)',
+    defaults: same(undefined),
+    parse: text,
+  },
+  {
+    key: 'tokenTtlSeconds',
+    flag: '--token-ttl <duration>',
+    env: ['HERALD_TOKEN_TTL'],
+    description: 'Lifetime of minted subscription tokens, in seconds',
+    defaults: same(60),
+    parse: parseSeconds,
+  },
+  {
+    key: 'historySize',
+    flag: '--history-size <messages>',
+    env: ['HERALD_HISTORY_SIZE'],
+    description: 'Messages kept per channel for recovery (0 keeps none)',
+    defaults: same(1000),
+    parse: parseInteger(0),
+  },
+  {
+    key: 'historyTtlSeconds',
+    flag: '--history-ttl <duration>',
+    env: ['HERALD_HISTORY_TTL'],
+    description: 'How long a message stays in channel history, in seconds',
+    defaults: same(300),
+    parse: parseSeconds,
+  },
+  {
+    key: 'idempotencyWindowSeconds',
+    flag: '--idempotency-window <duration>',
+    env: ['HERALD_IDEMPOTENCY_WINDOW'],
+    description: 'How long a publish Idempotency-Key is remembered, in seconds',
+    defaults: same(300),
+    parse: parseSeconds,
+  },
+  {
+    key: 'maxBodyBytes',
+    flag: '--max-body <bytes>',
+    env: ['HERALD_MAX_BODY'],
+    description: 'Largest publish or token request body, in bytes; larger gets 413',
+    defaults: same(512 * KIB),
+    parse: parseBytes,
+  },
+  {
+    key: 'maxStreamBytes',
+    flag: '--max-stream <bytes>',
+    env: ['HERALD_MAX_STREAM'],
+    description: 'Largest text/stream publish, in bytes; the stream is ended there and the response says so',
+    defaults: same(16 * MIB),
+    parse: parseBytes,
+  },
+  {
+    key: 'maxTeeBytes',
+    flag: '--max-tee <bytes>',
+    env: ['HERALD_MAX_TEE'],
+    description: 'Largest /publish/tee body, in bytes',
+    defaults: same(1_024_000),
+    parse: parseBytes,
+  },
+  {
+    key: 'maxNameLength',
+    flag: '--max-name-length <chars>',
+    env: ['HERALD_MAX_NAME_LENGTH'],
+    description: 'Longest channel, topic or run id, in characters',
+    defaults: same(256),
+    parse: parseInteger(1, 65536),
+  },
+  {
+    key: 'maxTopicsPerToken',
+    flag: '--max-topics-per-token <count>',
+    env: ['HERALD_MAX_TOPICS_PER_TOKEN'],
+    description: 'Most topics one token may grant',
+    defaults: same(100),
+    parse: parseInteger(1),
+  },
+  {
+    key: 'maxFrameBytes',
+    flag: '--max-frame <bytes>',
+    env: ['HERALD_MAX_FRAME'],
+    description: 'Largest WebSocket frame a client may send, in bytes; larger closes with 1009',
+    defaults: same(32 * KIB),
+    parse: parseBytes,
+  },
+  {
+    key: 'sendQueueBytes',
+    flag: '--send-queue <bytes>',
+    env: ['HERALD_SEND_QUEUE'],
+    description: 'Per-connection send queue, in bytes; a connection that overflows it is closed with 4008',
+    defaults: same(1 * MIB),
+    parse: parseBytes,
+  },
+  {
+    key: 'pingIntervalSeconds',
+    flag: '--ping-interval <duration>',
+    env: ['HERALD_PING_INTERVAL'],
+    description: 'Keepalive interval: WebSocket pings and SSE comments, in seconds',
+    defaults: same(15),
+    parse: parseSeconds,
+  },
+  {
+    key: 'pongTimeoutSeconds',
+    flag: '--pong-timeout <duration>',
+    env: ['HERALD_PONG_TIMEOUT'],
+    description: 'A WebSocket that has not answered a ping within this many seconds is closed (4009)',
+    defaults: same(10),
+    parse: parseSeconds,
+  },
+  {
+    key: 'shutdownGraceSeconds',
+    flag: '--shutdown-grace <duration>',
+    env: ['HERALD_SHUTDOWN_GRACE'],
+    description: 'On SIGTERM/SIGINT, how long to wait for connections and requests to finish, in seconds',
+    defaults: same(10),
+    parse: parseSeconds,
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level <level>',
+    env: ['HERALD_LOG_LEVEL'],
+    description: 'fatal, error, warn, info, debug or trace',
+    defaults: { dev: 'info', start: 'info' },
+    parse: (raw, name) => {
+      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(raw))
+        throw new Error(`${name}: "${raw}" is not a log level`);
+      return raw;
+    },
+  },
+];
+
+/** Name of an option's flag without its argument, e.g. `--port`. */
+export const flagName = (o: OptionSpec): string => o.flag.split(' ')[0] as string;
+
+/**
+ * Resolves the configuration: flags win over environment variables, which win over defaults.
+ * `flags` maps option keys to raw strings as given on the command line.
+ */
+export function resolveConfig(
+  mode: Mode,
+  flags: Partial<Record<Key, string>>,
+  env: NodeJS.ProcessEnv = process.env,
+): Config {
+  const out: Record<string, unknown> = { mode };
+  for (const o of OPTIONS) {
+    const fromFlag = flags[o.key];
+    const envName = o.env.find((e) => env[e] !== undefined && env[e] !== '');
+    if (fromFlag !== undefined) out[o.key] = o.parse(fromFlag, flagName(o));
+    else if (envName !== undefined) out[o.key] = o.parse(env[envName] as string, envName);
+    else out[o.key] = o.defaults[mode];
+  }
+  return out as unknown as Config;
+}
+
+/** Defaults for tests and embedding. */
+export function defaultConfig(mode: Mode = 'dev', overrides: Partial<Config> = {}): Config {
+  return { ...resolveConfig(mode, {}, {}), ...overrides };
+}
+
+function formatDefault(v: unknown, o: OptionSpec): string {
+  if (v === undefined) return '—';
+  if (typeof v === 'number' && o.parse === parseBytes) {
+    if (v % MIB === 0) return `${v / MIB} MiB`;
+    if (v % KIB === 0) return `${v / KIB} KiB`;
+    return `${v} bytes`;
+  }
+  if (typeof v === 'number' && o.parse === parseSeconds) return `${v} s`;
+  return String(v);
+}
+
+/** The Markdown table of options for docs/operations.md. */
+export function configTable(): string {
+  const rows = OPTIONS.map((o) => {
+    const d =
+      o.defaults.dev === o.defaults.start
+        ? formatDefault(o.defaults.dev, o)
+        : `dev: ${formatDefault(o.defaults.dev, o)}, start: ${formatDefault(o.defaults.start, o)}`;
+    return `| \`${o.flag}\` | ${o.env.map((e) => `\`${e}\``).join(', ')} | ${d} | ${o.description} |`;
+  });
+  return ['| Flag | Environment | Default | Meaning |', '|---|---|---|---|', ...rows].join('\n');
+}

@@ -1,0 +1,154 @@
+/**
+ * A subscriber connection as the hub sees it, whatever its transport: the topics it subscribed to
+ * and a bounded send queue. Transports (`transport/ws-connection.ts`, `transport/sse-connection.ts`)
+ * implement how bytes are framed and written.
+ *
+ * The send queue is bounded in bytes: what is pending here plus what the socket has not flushed to
+ * the kernel yet. A connection that overflows it reads too slowly; it is closed with 4008 so it can
+ * never stall delivery to others nor grow the heap.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Publication } from '../engine/engine.js';
+import { type CloseCode, CloseCodes } from '../protocol/close-codes.js';
+import type { Flushable, WriteScheduler } from './write-scheduler.js';
+
+export type Transport = 'ws' | 'sse';
+
+/** Named states of a connection. */
+export const ConnState = {
+  /** Subscribed, but the transport is not ready to write yet; deliveries wait in the queue. */
+  Opening: 0,
+  Open: 1,
+  /** Close started; nothing more is written. */
+  Closing: 2,
+  Closed: 3,
+} as const;
+export type ConnState = (typeof ConnState)[keyof typeof ConnState];
+
+export interface ConnectionOptions {
+  env: string;
+  /** Send queue limit in bytes. */
+  sendQueueBytes: number;
+  scheduler: WriteScheduler;
+  /** Called once when the queue overflows, before the connection is closed. */
+  onSlowConsumer: (c: Connection) => void;
+  /** Counts bytes and messages written. */
+  onWritten: (messages: number, bytes: number) => void;
+}
+
+export abstract class Connection implements Flushable {
+  readonly id = randomUUID();
+  abstract readonly transport: Transport;
+  readonly env: string;
+  readonly openedAt = Date.now();
+  state: ConnState = ConnState.Opening;
+  /** channelKey → topics subscribed in that channel. Maintained by the hub. */
+  readonly subscriptions = new Map<string, Set<string>>();
+
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private marked = false;
+
+  constructor(protected readonly options: ConnectionOptions) {
+    this.env = options.env;
+  }
+
+  /** Number of (channel, topic) subscriptions. */
+  get subscriptionCount(): number {
+    let n = 0;
+    for (const t of this.subscriptions.values()) n += t.size;
+    return n;
+  }
+
+  deliver(pub: Publication): void {
+    if (this.state >= ConnState.Closing) return;
+    this.enqueue(this.encode(pub));
+  }
+
+  /** Raw text for `$stream` subscribers (`/publish/tee`), delivered as is. */
+  deliverRaw(text: string): void {
+    if (this.state >= ConnState.Closing) return;
+    this.enqueue(this.encodeRaw(text));
+  }
+
+  /** An unsequenced control frame (replies, closing). */
+  deliverControl(json: string): void {
+    if (this.state >= ConnState.Closing) return;
+    this.enqueue(this.encodeControl(json));
+  }
+
+  /** Sends a keepalive if one is due (pings, SSE comments); called periodically by the server. */
+  abstract keepalive(now: number): void;
+
+  /** The transport is ready: write what waited. */
+  markOpen(): void {
+    if (this.state !== ConnState.Opening) return;
+    this.state = ConnState.Open;
+    if (this.pending.length > 0) this.flush();
+  }
+
+  flush(): void {
+    this.marked = false;
+    if (this.state !== ConnState.Open || this.pending.length === 0) return;
+    const batch = this.pending;
+    const bytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.write(batch);
+    this.options.onWritten(batch.length, bytes);
+  }
+
+  /** Starts closing with a code; the transport finishes it. Idempotent. */
+  close(code: CloseCode = CloseCodes.Normal, reason: string = code.reason): void {
+    if (this.state >= ConnState.Closing) return;
+    // Flush what is queued first so nothing accepted before the close is dropped on a clean close.
+    if (this.state === ConnState.Open && code !== CloseCodes.SlowConsumer) this.flush();
+    this.state = ConnState.Closing;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.closeTransport(code, reason);
+  }
+
+  /** Drops the transport at once, without a close handshake. */
+  terminate(): void {
+    this.state = ConnState.Closing;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.destroyTransport();
+  }
+
+  /** The transport is gone. */
+  markClosed(): void {
+    this.state = ConnState.Closed;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  protected enqueue(buf: Buffer): void {
+    if (this.bufferedBytes() + this.pendingBytes + buf.length > this.options.sendQueueBytes) {
+      this.options.onSlowConsumer(this);
+      this.close(
+        CloseCodes.SlowConsumer,
+        `slow consumer: more than ${this.options.sendQueueBytes} bytes queued; reconnect and resume`,
+      );
+      return;
+    }
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    if (!this.marked && this.state === ConnState.Open) {
+      this.marked = true;
+      this.options.scheduler.mark(this);
+    }
+  }
+
+  /** The bytes of a publication for this transport, framed once per transport (cached on the publication). */
+  protected abstract encode(pub: Publication): Buffer;
+  protected abstract encodeRaw(text: string): Buffer;
+  protected abstract encodeControl(json: string): Buffer;
+  /** Writes queued frames, in order, ideally in one syscall. */
+  protected abstract write(frames: Buffer[]): void;
+  /** Bytes the transport accepted but has not flushed to the kernel yet. */
+  protected abstract bufferedBytes(): number;
+  protected abstract closeTransport(code: CloseCode, reason: string): void;
+  protected abstract destroyTransport(): void;
+}

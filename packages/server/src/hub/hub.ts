@@ -1,0 +1,149 @@
+/**
+ * Local fan-out. The hub knows which local connection subscribed to which (channel, topic), keeps
+ * the engine subscribed to exactly the channels that have local subscribers (reference counted),
+ * and hands each publication to the connections of its topic. It never waits on a connection:
+ * each has its own bounded queue (see `connection.ts`).
+ */
+import type { Engine, EngineSink, Publication } from '../engine/engine.js';
+import { CloseCodes } from '../protocol/close-codes.js';
+import type { Connection } from './connection.js';
+
+interface ChannelEntry {
+  /** topic → connections subscribed to it. */
+  topics: Map<string, Set<Connection>>;
+  /** Resolves once the engine delivers this channel's publications to this node. */
+  ready: Promise<void>;
+  /** Number of (connection, topic) pairs; the engine subscription lives while it is > 0. */
+  refs: number;
+}
+
+export interface HubStats {
+  connections: number;
+  subscriptions: number;
+  channels: number;
+}
+
+export class Hub implements EngineSink {
+  readonly connections = new Set<Connection>();
+  private readonly channels = new Map<string, ChannelEntry>();
+  private subscriptionCount = 0;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly onConnectionError?: (c: Connection, err: unknown) => void,
+  ) {}
+
+  onPublication(pub: Publication): void {
+    const subs = this.channels.get(pub.channelKey)?.topics.get(pub.topic);
+    if (subs === undefined) return;
+    for (const c of subs) {
+      try {
+        c.deliver(pub);
+      } catch (err) {
+        this.failed(c, err);
+      }
+    }
+  }
+
+  /** Raw text to every local subscriber of one topic (for `/publish/tee`; not sequenced). */
+  onRaw(channelKey: string, topic: string, text: string): void {
+    const subs = this.channels.get(channelKey)?.topics.get(topic);
+    if (subs === undefined) return;
+    for (const c of subs) {
+      try {
+        c.deliverRaw(text);
+      } catch (err) {
+        this.failed(c, err);
+      }
+    }
+  }
+
+  /** A connection that throws on delivery is closed; it never breaks delivery to the others. */
+  private failed(c: Connection, err: unknown): void {
+    this.onConnectionError?.(c, err);
+    c.close(CloseCodes.InternalError);
+  }
+
+  add(c: Connection): void {
+    this.connections.add(c);
+  }
+
+  /**
+   * Subscribes a connection to a topic. The connection is registered before this resolves and
+   * before the engine confirms, so nothing published after the call is missed (F5); it resolves
+   * once the engine delivers the channel to this node. Returns false if it was already subscribed.
+   */
+  async subscribe(c: Connection, channelKey: string, topic: string): Promise<boolean> {
+    let topics = c.subscriptions.get(channelKey);
+    if (topics?.has(topic)) return false;
+    let entry = this.channels.get(channelKey);
+    if (entry === undefined) {
+      entry = { topics: new Map(), ready: this.engine.subscribe(channelKey), refs: 0 };
+      this.channels.set(channelKey, entry);
+    }
+    let set = entry.topics.get(topic);
+    if (set === undefined) {
+      set = new Set();
+      entry.topics.set(topic, set);
+    }
+    set.add(c);
+    entry.refs++;
+    if (topics === undefined) {
+      topics = new Set();
+      c.subscriptions.set(channelKey, topics);
+    }
+    topics.add(topic);
+    this.subscriptionCount++;
+    try {
+      await entry.ready;
+    } catch (err) {
+      this.unsubscribe(c, channelKey, topic);
+      throw err;
+    }
+    return true;
+  }
+
+  /** Returns false if the connection was not subscribed to it. */
+  unsubscribe(c: Connection, channelKey: string, topic: string): boolean {
+    const topics = c.subscriptions.get(channelKey);
+    if (!topics?.delete(topic)) return false;
+    if (topics.size === 0) c.subscriptions.delete(channelKey);
+    this.subscriptionCount--;
+    const entry = this.channels.get(channelKey);
+    if (entry === undefined) return true;
+    const set = entry.topics.get(topic);
+    set?.delete(c);
+    if (set?.size === 0) entry.topics.delete(topic);
+    if (--entry.refs === 0) {
+      this.channels.delete(channelKey);
+      // Errors here only mean the engine already lost the subscription; nothing to undo.
+      entry.ready.then(() => this.engine.unsubscribe(channelKey)).catch(() => {});
+    }
+    return true;
+  }
+
+  /** Removes a connection and all its subscriptions. */
+  remove(c: Connection): void {
+    if (!this.connections.delete(c)) return;
+    for (const [channelKey, topics] of [...c.subscriptions]) {
+      for (const topic of [...topics]) this.unsubscribe(c, channelKey, topic);
+    }
+  }
+
+  /** Subscribers of a channel, for the inspector and tests. */
+  subscribersOf(channelKey: string): number {
+    const entry = this.channels.get(channelKey);
+    if (entry === undefined) return 0;
+    const conns = new Set<Connection>();
+    for (const s of entry.topics.values()) for (const c of s) conns.add(c);
+    return conns.size;
+  }
+
+  stats(): HubStats {
+    return {
+      connections: this.connections.size,
+      subscriptions: this.subscriptionCount,
+      channels: this.channels.size,
+    };
+  }
+}

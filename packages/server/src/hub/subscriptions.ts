@@ -1,0 +1,59 @@
+/**
+ * What a connection may subscribe to, and the `sub`/`unsub` control frames that change it (F14:
+ * checked against the connection's env, and answered). Shared by every transport.
+ */
+import type { Authenticator } from '../auth/authenticate.js';
+import type { RealtimeClaims } from '../auth/token.js';
+import { type ClientFrame, replyFrame } from '../protocol/client-frame.js';
+import { channelKey } from '../protocol/topic.js';
+import type { Connection } from './connection.js';
+import type { Hub } from './hub.js';
+
+/** The (channel, topic) pairs a token grants, keyed for the hub. */
+export function grantedTopics(claims: RealtimeClaims): { key: string; channel: string; topic: string }[] {
+  return (claims.topics ?? []).map((t) => ({
+    key: channelKey(t.env_id ?? claims.env, t.channel),
+    channel: t.channel,
+    topic: t.name,
+  }));
+}
+
+/** Subscribes a connection to everything its token grants. */
+export async function subscribeGranted(hub: Hub, c: Connection, claims: RealtimeClaims): Promise<void> {
+  await Promise.all(grantedTopics(claims).map((t) => hub.subscribe(c, t.key, t.topic)));
+}
+
+/** Applies a client control frame and returns the reply frame to send. */
+export async function applyControlFrame(
+  hub: Hub,
+  auth: Authenticator,
+  c: Connection,
+  frame: ClientFrame,
+): Promise<string> {
+  if (frame.kind === 'sub') {
+    let claims: RealtimeClaims;
+    try {
+      claims = await auth.subscriber(frame.token);
+    } catch (e) {
+      return replyFrame('sub', frame.id, { ok: false, error: (e as Error).message });
+    }
+    if (claims.env !== c.env)
+      return replyFrame('sub', frame.id, { ok: false, error: 'token is for another environment' });
+    const granted = grantedTopics(claims);
+    try {
+      await Promise.all(granted.map((t) => hub.subscribe(c, t.key, t.topic)));
+    } catch (e) {
+      return replyFrame('sub', frame.id, { ok: false, error: `subscribe failed: ${(e as Error).message}` });
+    }
+    return replyFrame('sub', frame.id, {
+      ok: true,
+      topics: granted.map((t) => ({ channel: t.channel, name: t.topic })),
+    });
+  }
+  const removed: { channel: string; name: string }[] = [];
+  for (const t of frame.topics) {
+    if (hub.unsubscribe(c, channelKey(c.env, t.channel), t.name))
+      removed.push({ channel: t.channel, name: t.name });
+  }
+  return replyFrame('unsub', frame.id, { ok: true, topics: removed });
+}

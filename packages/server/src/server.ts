@@ -1,0 +1,187 @@
+/**
+ * The composition root: builds auth, engine, hub, publisher and transports from a Config, and owns
+ * startup and graceful shutdown. Nothing else constructs these.
+ */
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Authenticator } from './auth/authenticate.js';
+import { assertValidSigningKey, SigningKeys } from './auth/signing-key.js';
+import { TokenIssuer } from './auth/token.js';
+import type { Config } from './config.js';
+import type { Engine } from './engine/engine.js';
+import { MemoryEngine } from './engine/memory.js';
+import { Hub } from './hub/hub.js';
+import { WriteScheduler } from './hub/write-scheduler.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { CloseCodes } from './protocol/close-codes.js';
+import { closingFrame } from './protocol/message.js';
+import { Publisher } from './protocol/publisher.js';
+import type { ServerContext } from './transport/context.js';
+import { createRequestListener } from './transport/http-routes.js';
+import { WsEndpoint } from './transport/ws-endpoint.js';
+
+/** The JWT secret Inngest's dev server uses; Herald's dev mode uses it too when no key is set. */
+export const DEV_JWT_SECRET = 'dev-mode-is-not-secret';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Herald {
+  readonly url: string;
+  readonly port: number;
+  readonly hub: Hub;
+  readonly engine: Engine;
+  readonly config: Config;
+  /** Graceful shutdown: `closing` frame, close 1001, wait up to the grace period, then force. */
+  close(): Promise<void>;
+}
+
+function jwtSecretOf(config: Config): string {
+  if (config.jwtSecret) return config.jwtSecret;
+  // Derived, so every node sharing the signing key verifies every other node's tokens.
+  if (config.signingKey)
+    return createHmac('sha256', config.signingKey).update('herald subscription tokens v1').digest('hex');
+  return DEV_JWT_SECRET;
+}
+
+/** Checks what a server cannot run without; throws ConfigError saying what to pass. */
+export function checkConfig(config: Config): void {
+  if (config.mode === 'start' && !config.signingKey)
+    throw new ConfigError(
+      'herald start needs a signing key: pass --signing-key <hex> or set INNGEST_SIGNING_KEY ' +
+        '(make one with: openssl rand -hex 32). For local development without auth, run: herald dev',
+    );
+  try {
+    if (config.signingKey) assertValidSigningKey('--signing-key', config.signingKey);
+    if (config.signingKeyFallback) assertValidSigningKey('--signing-key-fallback', config.signingKeyFallback);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+}
+
+export async function startHerald(
+  config: Config,
+  log: Logger = createLogger(config.logLevel),
+): Promise<Herald> {
+  checkConfig(config);
+  const engine: Engine = new MemoryEngine({
+    historySize: config.historySize,
+    historyTtlMs: config.historyTtlSeconds * 1000,
+    idempotencyWindowMs: config.idempotencyWindowSeconds * 1000,
+  });
+  const hub = new Hub(engine, (c, err) =>
+    log.error({ err, conn: c.id }, 'delivery failed; connection closed'),
+  );
+  const metrics = new Metrics(hub, engine.name);
+  const tokens = new TokenIssuer(jwtSecretOf(config));
+  const auth = new Authenticator(new SigningKeys([config.signingKey, config.signingKeyFallback]), tokens);
+  const publisher = new Publisher(engine, config, {
+    accepted(kind, seconds) {
+      metrics.published.inc({ kind });
+      metrics.publishSeconds.observe({ kind }, seconds);
+    },
+  });
+  const scheduler = new WriteScheduler();
+  let shuttingDown = false;
+  const counts = metrics.counts;
+  const ctx: ServerContext = {
+    config,
+    auth,
+    tokens,
+    engine,
+    hub,
+    publisher,
+    metrics,
+    log,
+    closing: () => shuttingDown,
+    connectionOptions: (env) => ({
+      env,
+      sendQueueBytes: config.sendQueueBytes,
+      scheduler,
+      onSlowConsumer: (c) => {
+        counts.slowConsumers++;
+        log.warn({ conn: c.id, transport: c.transport }, 'slow consumer disconnected (4008)');
+      },
+      onWritten: (messages, bytes) => {
+        counts.delivered += messages;
+        counts.deliveredBytes += bytes;
+      },
+    }),
+  };
+
+  await engine.start(hub);
+  const ws = new WsEndpoint(ctx);
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(ctx));
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://herald.invalid');
+    if (url.pathname !== '/v1/realtime/connect') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    ws.upgrade(req, socket, head, url).catch((err: unknown) => {
+      log.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  // One timer drives every connection's keepalive; ticking at half the shortest interval keeps the
+  // pong timeout honest without a timer per connection.
+  const tickMs = (Math.min(config.pingIntervalSeconds, config.pongTimeoutSeconds) * 1000) / 2;
+  const keepalive = setInterval(
+    () => {
+      const now = Date.now();
+      for (const c of hub.connections) c.keepalive(now);
+    },
+    Math.max(tickMs, 50),
+  );
+  keepalive.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      shuttingDown = true;
+      clearInterval(keepalive);
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const frame = closingFrame();
+      for (const c of hub.connections) {
+        c.deliverControl(frame);
+        c.close(CloseCodes.GoingAway);
+      }
+      const drained = (async () => {
+        while (hub.connections.size > 0) await new Promise((r) => setTimeout(r, 20));
+        await serverClosed;
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((r) => {
+        timer = setTimeout(r, config.shutdownGraceSeconds * 1000);
+      });
+      await Promise.race([drained, grace]);
+      clearTimeout(timer);
+      // Past the grace period, whatever is left is cut.
+      for (const c of hub.connections) c.terminate();
+      server.closeAllConnections();
+      ws.close();
+      await engine.close();
+    })();
+    return closed;
+  };
+
+  return { url, port, hub, engine, config, close };
+}

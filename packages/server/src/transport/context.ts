@@ -1,0 +1,25 @@
+/** What the transports need, built once by the composition root (`server.ts`). */
+import type { Authenticator } from '../auth/authenticate.js';
+import type { TokenIssuer } from '../auth/token.js';
+import type { Config } from '../config.js';
+import type { Engine } from '../engine/engine.js';
+import type { ConnectionOptions } from '../hub/connection.js';
+import type { Hub } from '../hub/hub.js';
+import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Publisher } from '../protocol/publisher.js';
+
+export interface ServerContext {
+  config: Config;
+  auth: Authenticator;
+  tokens: TokenIssuer;
+  engine: Engine;
+  hub: Hub;
+  publisher: Publisher;
+  metrics: Metrics;
+  log: Logger;
+  /** Options for a new subscriber connection in `env`. */
+  connectionOptions(env: string): ConnectionOptions;
+  /** True once shutdown began: new subscribers are refused. */
+  closing(): boolean;
+}

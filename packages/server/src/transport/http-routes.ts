@@ -1,0 +1,163 @@
+/**
+ * The HTTP surface: Inngest's realtime endpoints at the origin root (§0.1), plus `/health`,
+ * `/metrics` and `/dev`. Handlers only translate HTTP to calls on auth, the publisher and the hub.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerOf } from '../auth/authenticate.js';
+import { EngineUnavailableError } from '../engine/engine.js';
+import { badRequest, HttpError, notFound, unavailable } from '../protocol/errors.js';
+import { parseTopicList } from '../protocol/topic.js';
+import { readBody } from './body.js';
+import type { ServerContext } from './context.js';
+import { commonHeaders, preflight, sendError, sendJson } from './respond.js';
+import { handleSse } from './sse-endpoint.js';
+import { statusPage } from './status-page.js';
+
+type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+/** Largest `/token` body: a list of topics is small. */
+const MAX_TOKEN_BODY = 64 * 1024;
+
+/** `text/stream` (parameters allowed) selects the datastream mode of `/publish`. */
+function isStream(req: IncomingMessage): boolean {
+  const ct = req.headers['content-type'];
+  return typeof ct === 'string' && ct.split(';')[0]?.trim().toLowerCase() === 'text/stream';
+}
+
+const token: Handler = async (ctx, req, res, url) => {
+  const principal = await ctx.auth.minter(bearerOf(req, url));
+  const raw = await readBody(req, Math.min(MAX_TOKEN_BODY, ctx.config.maxBodyBytes));
+  let body: unknown;
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('Invalid request: the body must be a JSON array of topics', 'body');
+  }
+  const parsed = parseTopicList(body, principal.env, ctx.config);
+  if ('error' in parsed) throw badRequest(parsed.error, parsed.field);
+  const jwt = await ctx.tokens.mint({
+    env: principal.env,
+    topics: parsed.topics,
+    ttlSeconds: ctx.config.tokenTtlSeconds,
+  });
+  sendJson(res, 201, { jwt });
+};
+
+function publisherEnv(p: Awaited<ReturnType<ServerContext['auth']['publisher']>>): string {
+  return p.kind === 'token' ? p.claims.env : p.env;
+}
+
+const publish: Handler = async (ctx, req, res, url) => {
+  const principal = await ctx.auth.publisher(bearerOf(req, url));
+  const q = url.searchParams;
+  const target = {
+    env: publisherEnv(principal),
+    channel: q.get('channel'),
+    topic: q.get('topic'),
+    runId: q.get('run_id'),
+    metadata: q.get('metadata'),
+    idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null,
+  };
+  if (isStream(req)) {
+    ctx.publisher.validate(target); // fail before reading anything
+    const ack = await ctx.publisher.stream(target, req as AsyncIterable<Buffer>);
+    sendJson(res, 200, ack);
+    return;
+  }
+  ctx.publisher.validate(target);
+  const body = await readBody(req, ctx.config.maxBodyBytes);
+  const ack = await ctx.publisher.message(target, body);
+  sendJson(res, 200, ack);
+};
+
+const tee: Handler = async (ctx, req, res, url) => {
+  const principal = await ctx.auth.publisher(bearerOf(req, url));
+  const result = await ctx.publisher.tee(publisherEnv(principal), url.searchParams.get('channel'), req);
+  sendJson(res, 200, result);
+};
+
+const connectWithoutUpgrade: Handler = async (ctx, req, res, url) => {
+  await ctx.auth.subscriber(bearerOf(req, url));
+  sendJson(res, 426, {
+    error: 'Upgrade Required: connect with a WebSocket client (Connection: Upgrade, Upgrade: websocket)',
+    status: 426,
+  });
+};
+
+const health: Handler = async (ctx, _req, res) => {
+  const engine = ctx.engine.health();
+  const stats = ctx.hub.stats();
+  sendJson(res, engine.ok && !ctx.closing() ? 200 : 503, {
+    status: ctx.closing() ? 'shutting-down' : engine.ok ? 'ok' : 'degraded',
+    mode: ctx.config.mode,
+    engine,
+    ...stats,
+    uptimeSeconds: Math.round(process.uptime()),
+  });
+};
+
+const metrics: Handler = async (ctx, _req, res) => {
+  const text = await ctx.metrics.registry.metrics();
+  res.writeHead(200, { 'Content-Type': ctx.metrics.registry.contentType });
+  res.end(text);
+};
+
+// The inngest v3 SDK probes GET /dev for a JSON body to detect a dev server (§0.1).
+const dev: Handler = async (ctx, _req, res) => {
+  sendJson(res, 200, {
+    name: 'herald',
+    isDevServer: ctx.config.mode === 'dev',
+    mode: ctx.config.mode,
+    features: { realtime: true, history: true },
+  });
+};
+
+const root: Handler = async (ctx, _req, res) => {
+  const html = statusPage(ctx);
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+  res.end(html);
+};
+
+const routes: Record<string, Record<string, Handler>> = {
+  '/v1/realtime/token': { POST: token },
+  '/v1/realtime/publish': { POST: publish },
+  '/v1/realtime/publish/tee': { POST: tee },
+  '/v1/realtime/sse': { GET: handleSse },
+  '/v1/realtime/connect': { GET: connectWithoutUpgrade },
+  '/health': { GET: health },
+  '/metrics': { GET: metrics },
+  '/dev': { GET: dev },
+  '/': { GET: root },
+};
+
+export function createRequestListener(ctx: ServerContext) {
+  const serverKind = ctx.config.mode === 'dev' ? 'dev' : 'cloud';
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://herald.invalid');
+    commonHeaders(req, res, serverKind);
+    if (req.method === 'OPTIONS') {
+      preflight(req, res);
+      return;
+    }
+    const route = routes[url.pathname];
+    const handler = route?.[req.method ?? 'GET'];
+    const run = async () => {
+      if (route === undefined) throw notFound(`no route for ${url.pathname}`);
+      if (handler === undefined)
+        throw new HttpError(
+          405,
+          `${req.method} is not allowed on ${url.pathname}; use ${Object.keys(route).join(', ')}`,
+        );
+      await handler(ctx, req, res, url);
+    };
+    run().catch((err: unknown) => {
+      if (err instanceof EngineUnavailableError) err = unavailable(err.message);
+      if (!(err instanceof HttpError)) ctx.log.error({ err, path: url.pathname }, 'request failed');
+      const status = err instanceof HttpError ? err.status : 500;
+      // The body was not read to the end: close the connection rather than read what is left.
+      if (status === 413) res.setHeader('Connection', 'close');
+      sendError(res, err);
+      ctx.metrics.httpErrors.inc({ route: route === undefined ? 'unknown' : url.pathname, status });
+    });
+  };
+}

@@ -1,0 +1,58 @@
+/** HTTP response helpers: JSON bodies, CORS as Inngest's dev server does it (§0.3), errors. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HttpError } from '../protocol/errors.js';
+
+/** CORS and server-kind headers on every response. */
+export function commonHeaders(req: IncomingMessage, res: ServerResponse, serverKind: 'dev' | 'cloud'): void {
+  const origin = req.headers.origin;
+  res.setHeader('Access-Control-Allow-Origin', origin ?? '*');
+  if (origin) res.setHeader('Vary', 'Origin');
+  res.setHeader('Access-Control-Expose-Headers', 'Link, Mcp-Session-Id');
+  res.setHeader('X-Inngest-Server-Kind', serverKind);
+}
+
+/** Answers a CORS preflight. */
+export function preflight(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, PUT, DELETE, OPTIONS');
+  res.setHeader('Access-Control-Allow-Headers', req.headers['access-control-request-headers'] ?? '*');
+  res.setHeader('Access-Control-Max-Age', '3600');
+  res.writeHead(204).end();
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+/** Turns any thrown value into a JSON error response; unknown errors become 500. */
+export function sendError(res: ServerResponse, err: unknown): number {
+  const e = err instanceof HttpError ? err : new HttpError(500, 'Internal error; see the server log');
+  if (res.headersSent) {
+    res.destroy();
+    return e.status;
+  }
+  sendJson(res, e.status, e.toJSON());
+  return e.status;
+}
+
+/** Rejects an upgrade request on the raw socket with a JSON error (before any WebSocket exists). */
+export function rejectUpgrade(socket: Duplex, err: unknown): number {
+  const e = err instanceof HttpError ? err : new HttpError(500, 'Internal error; see the server log');
+  const body = `${JSON.stringify(e.toJSON())}\n`;
+  if (socket.writable) {
+    socket.end(
+      `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\n` +
+        'Connection: close\r\n' +
+        'Content-Type: application/json\r\n' +
+        'Access-Control-Allow-Origin: *\r\n' +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  return e.status;
+}

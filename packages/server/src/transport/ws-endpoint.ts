@@ -1,0 +1,93 @@
+/**
+ * `GET /v1/realtime/connect`: WebSocket subscriptions. Authenticates the token, registers every
+ * topic it grants, and only then completes the upgrade, so nothing published after the client sees
+ * `open` can be missed (F5). Client frames (`sub`, `unsub`) are answered; malformed ones are
+ * ignored and counted.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { bearerOf } from '../auth/authenticate.js';
+import { applyControlFrame, subscribeGranted } from '../hub/subscriptions.js';
+import { parseClientFrame } from '../protocol/client-frame.js';
+import { CloseCodes } from '../protocol/close-codes.js';
+import { unavailable } from '../protocol/errors.js';
+import type { ServerContext } from './context.js';
+import { rejectUpgrade } from './respond.js';
+import { WsConnection } from './ws-connection.js';
+
+export class WsEndpoint {
+  private readonly wss: WebSocketServer;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ctx.config.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    const { ctx } = this;
+    socket.on('error', () => socket.destroy());
+    let claims: Awaited<ReturnType<typeof ctx.auth.subscriber>>;
+    try {
+      if (ctx.closing()) throw unavailable('server is shutting down; connect to another node');
+      claims = await ctx.auth.subscriber(bearerOf(req, url));
+    } catch (err) {
+      rejectUpgrade(socket, err);
+      return;
+    }
+    const conn = new WsConnection(ctx.connectionOptions(claims.env), socket, {
+      pingIntervalMs: ctx.config.pingIntervalSeconds * 1000,
+      pongTimeoutMs: ctx.config.pongTimeoutSeconds * 1000,
+      onPongTimeout: () => ctx.metrics.counts.pongTimeouts++,
+    });
+    ctx.hub.add(conn);
+    try {
+      await subscribeGranted(ctx.hub, conn, claims);
+    } catch (err) {
+      ctx.hub.remove(conn);
+      ctx.log.error({ err }, 'subscribe failed');
+      rejectUpgrade(socket, unavailable(`could not subscribe: ${(err as Error).message}`));
+      return;
+    }
+    if (socket.destroyed || ctx.closing()) {
+      ctx.hub.remove(conn);
+      socket.destroy();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'websocket error'));
+      ws.on('close', () => {
+        conn.markClosed();
+        ctx.hub.remove(conn);
+      });
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) {
+          ctx.metrics.counts.invalidClientFrames++;
+          return;
+        }
+        const parsed = parseClientFrame(data.toString());
+        if (!parsed.ok) {
+          ctx.metrics.counts.invalidClientFrames++;
+          ctx.log.debug({ conn: conn.id, reason: parsed.reason }, 'ignored client frame');
+          return;
+        }
+        applyControlFrame(ctx.hub, ctx.auth, conn, parsed.frame).then(
+          (reply) => conn.deliverControl(reply),
+          (err) => {
+            ctx.log.error({ err }, 'control frame failed');
+            conn.close(CloseCodes.InternalError);
+          },
+        );
+      });
+      conn.attach(ws);
+    });
+  }
+
+  close(): void {
+    this.wss.close();
+  }
+}
