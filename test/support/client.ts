@@ -114,7 +114,7 @@ export class FrameCollector {
         resolve();
       });
     });
-    return this.closeCode as number;
+    return this.closeCode ?? 1006;
   }
 
   close(): void {
