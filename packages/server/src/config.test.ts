@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configTable, OPTIONS, parseBytes, parseSeconds, resolveConfig } from './config.js';
+
+describe('config', () => {
+  it('docs/operations.md holds the current option table', () => {
+    const doc = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
+    const m = /<!-- config-table:start -->\n([\s\S]*?)\n<!-- config-table:end -->/.exec(doc);
+    expect(m?.[1], 'run `npm run docs:config` and paste the table into docs/operations.md').toBe(
+      configTable(),
+    );
+  });
+
+  it('flags win over the environment, which wins over defaults', () => {
+    const env = { HERALD_PORT: '9000', INNGEST_SIGNING_KEY: 'abcd', HERALD_HISTORY_TTL: '5m' };
+    expect(resolveConfig('dev', {}, {})).toMatchObject({
+      port: 8288,
+      host: '127.0.0.1',
+      historyTtlSeconds: 300,
+    });
+    expect(resolveConfig('start', {}, {}).host).toBe('0.0.0.0');
+    expect(resolveConfig('dev', {}, env)).toMatchObject({
+      port: 9000,
+      signingKey: 'abcd',
+      historyTtlSeconds: 300,
+    });
+    expect(resolveConfig('dev', { port: '9100' }, env).port).toBe(9100);
+  });
+
+  it('parses sizes and durations with units, and says what is wrong otherwise', () => {
+    expect(parseBytes('512KiB', 'x')).toBe(512 * 1024);
+    expect(parseBytes('1mb', 'x')).toBe(1024 * 1024);
+    expect(parseBytes('100', 'x')).toBe(100);
+    expect(parseSeconds('5m', 'x')).toBe(300);
+    expect(parseSeconds('500ms', 'x')).toBe(0.5);
+    expect(() => parseBytes('lots', '--max-body')).toThrow(/--max-body: "lots" is not a size/);
+    expect(() => resolveConfig('dev', { port: '70000' }, {})).toThrow(/--port/);
+  });
+
+  it('every option has a flag, an environment variable and a description', () => {
+    for (const o of OPTIONS) {
+      expect(o.flag).toMatch(/^--[a-z-]+ <[a-z]+>$/);
+      expect(o.env.length).toBeGreaterThan(0);
+      expect(o.description.length).toBeGreaterThan(10);
+    }
+  });
+});
