@@ -72,8 +72,10 @@ export class FrameCollector {
     wsUrl: string,
     token: string,
     options: WebSocket.ClientOptions = {},
+    query: Record<string, string> = {},
   ): Promise<FrameCollector> {
-    const ws = new WebSocket(`${wsUrl}/v1/realtime/connect?token=${encodeURIComponent(token)}`, options);
+    const q = new URLSearchParams({ token, ...query });
+    const ws = new WebSocket(`${wsUrl}/v1/realtime/connect?${q}`, options);
     const c = new FrameCollector(ws);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());

@@ -4,7 +4,7 @@
  * the environment variables and docs/operations.md agree.
  */
 import { Command, Option } from 'commander';
-import { flagName, type Mode, OPTIONS, resolveConfig } from './config.js';
+import { flagName, type Mode, OPTIONS, type OptionSpec, resolveConfig } from './config.js';
 import { createLogger } from './log.js';
 import { ConfigError, startHerald } from './server.js';
 
@@ -44,10 +44,13 @@ function addOptions(cmd: Command, mode: Mode): Command {
   return cmd;
 }
 
+/** Where commander stores an option's value: `--max-body` → `maxBody`, which is not always the config key. */
+const attributeOf = (o: OptionSpec): string => new Option(o.flag).attributeName();
+
 async function run(mode: Mode, opts: Record<string, string | undefined>): Promise<void> {
   const flags: Record<string, string> = {};
   for (const o of OPTIONS) {
-    const v = opts[o.key];
+    const v = opts[attributeOf(o)];
     if (v !== undefined) flags[o.key] = v;
   }
   let config: ReturnType<typeof resolveConfig>;

@@ -38,7 +38,7 @@ export interface Publication {
    * Per-transport encodings of `json`, filled lazily by the transports so each message is framed
    * once per transport, not once per subscriber.
    */
-  encoded?: { ws?: Buffer; sse?: Buffer };
+  encoded?: { ws?: Buffer; sse?: Buffer; sseId?: Buffer };
 }
 
 /** What the protocol layer hands to the engine: an encoded message that has no position yet. */

@@ -45,6 +45,8 @@ export abstract class Connection implements Flushable {
   /** channelKey → topics subscribed in that channel. Maintained by the hub. */
   readonly subscriptions = new Map<string, Set<string>>();
 
+  /** Live publications held per channel while that channel's history is replayed. */
+  private held: Map<string, { pubs: Publication[]; bytes: number }> | undefined;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private marked = false;
@@ -62,7 +64,45 @@ export abstract class Connection implements Flushable {
 
   deliver(pub: Publication): void {
     if (this.state >= ConnState.Closing) return;
+    if (this.held !== undefined) {
+      const h = this.held.get(pub.channelKey);
+      if (h !== undefined) {
+        h.pubs.push(pub);
+        h.bytes += pub.json.length;
+        if (h.bytes > this.options.sendQueueBytes) this.overflow();
+        return;
+      }
+    }
     this.enqueue(this.encode(pub));
+  }
+
+  /** A replayed history message: bypasses the hold on its channel. */
+  deliverHistory(pub: Publication): void {
+    if (this.state >= ConnState.Closing) return;
+    this.enqueue(this.encode(pub));
+  }
+
+  get sendQueueBytes(): number {
+    return this.options.sendQueueBytes;
+  }
+
+  /** Holds live publications of a channel (in order) until `releaseLive`, while history is replayed. */
+  holdLive(channelKey: string): void {
+    this.held ??= new Map();
+    this.held.set(channelKey, { pubs: [], bytes: 0 });
+  }
+
+  /** Stops holding a channel and returns what was held, oldest first. */
+  releaseLive(channelKey: string): Publication[] {
+    const h = this.held?.get(channelKey);
+    this.held?.delete(channelKey);
+    if (this.held?.size === 0) this.held = undefined;
+    return h?.pubs ?? [];
+  }
+
+  /** Bytes queued and not yet flushed to the kernel. */
+  get queuedBytes(): number {
+    return this.pendingBytes + this.bufferedBytes();
   }
 
   /** Raw text for `$stream` subscribers (`/publish/tee`), delivered as is. */
@@ -106,6 +146,7 @@ export abstract class Connection implements Flushable {
     this.state = ConnState.Closing;
     this.pending = [];
     this.pendingBytes = 0;
+    this.held = undefined;
     this.closeTransport(code, reason);
   }
 
@@ -124,13 +165,17 @@ export abstract class Connection implements Flushable {
     this.pendingBytes = 0;
   }
 
+  private overflow(): void {
+    this.options.onSlowConsumer(this);
+    this.close(
+      CloseCodes.SlowConsumer,
+      `slow consumer: more than ${this.options.sendQueueBytes} bytes queued; reconnect and resume`,
+    );
+  }
+
   protected enqueue(buf: Buffer): void {
     if (this.bufferedBytes() + this.pendingBytes + buf.length > this.options.sendQueueBytes) {
-      this.options.onSlowConsumer(this);
-      this.close(
-        CloseCodes.SlowConsumer,
-        `slow consumer: more than ${this.options.sendQueueBytes} bytes queued; reconnect and resume`,
-      );
+      this.overflow();
       return;
     }
     this.pending.push(buf);

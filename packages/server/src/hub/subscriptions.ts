@@ -18,11 +18,6 @@ export function grantedTopics(claims: RealtimeClaims): { key: string; channel: s
   }));
 }
 
-/** Subscribes a connection to everything its token grants. */
-export async function subscribeGranted(hub: Hub, c: Connection, claims: RealtimeClaims): Promise<void> {
-  await Promise.all(grantedTopics(claims).map((t) => hub.subscribe(c, t.key, t.topic)));
-}
-
 /** Applies a client control frame and returns the reply frame to send. */
 export async function applyControlFrame(
   hub: Hub,

@@ -7,7 +7,7 @@ import { bearerOf } from '../auth/authenticate.js';
 import { EngineUnavailableError } from '../engine/engine.js';
 import { badRequest, HttpError, notFound, unavailable } from '../protocol/errors.js';
 import { parseTopicList } from '../protocol/topic.js';
-import { readBody } from './body.js';
+import { bodyChunks, discardRest, readBody } from './body.js';
 import type { ServerContext } from './context.js';
 import { commonHeaders, preflight, sendError, sendJson } from './respond.js';
 import { handleSse } from './sse-endpoint.js';
@@ -60,7 +60,7 @@ const publish: Handler = async (ctx, req, res, url) => {
   };
   if (isStream(req)) {
     ctx.publisher.validate(target); // fail before reading anything
-    const ack = await ctx.publisher.stream(target, req as AsyncIterable<Buffer>);
+    const ack = await ctx.publisher.stream(target, bodyChunks(req));
     sendJson(res, 200, ack);
     return;
   }
@@ -72,7 +72,7 @@ const publish: Handler = async (ctx, req, res, url) => {
 
 const tee: Handler = async (ctx, req, res, url) => {
   const principal = await ctx.auth.publisher(bearerOf(req, url));
-  const result = await ctx.publisher.tee(publisherEnv(principal), url.searchParams.get('channel'), req);
+  const result = await ctx.publisher.tee(publisherEnv(principal), url.searchParams.get('channel'), bodyChunks(req));
   sendJson(res, 200, result);
 };
 
@@ -154,9 +154,9 @@ export function createRequestListener(ctx: ServerContext) {
       if (err instanceof EngineUnavailableError) err = unavailable(err.message);
       if (!(err instanceof HttpError)) ctx.log.error({ err, path: url.pathname }, 'request failed');
       const status = err instanceof HttpError ? err.status : 500;
-      // The body was not read to the end: close the connection rather than read what is left.
-      if (status === 413) res.setHeader('Connection', 'close');
       sendError(res, err);
+      // The body was not read to its end: discard the rest (bounded), so the client gets the answer.
+      if (status === 413) discardRest(req);
       ctx.metrics.httpErrors.inc({ route: route === undefined ? 'unknown' : url.pathname, status });
     });
   };

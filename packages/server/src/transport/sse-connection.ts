@@ -14,6 +14,11 @@ export function sseEvent(json: string): Buffer {
   return Buffer.from(`data: ${json}\n\n`);
 }
 
+/** An event whose id is the message's position, so `Last-Event-ID` resumes after it. */
+export function sseEventWithId(pub: Publication): Buffer {
+  return Buffer.from(`id: ${pub.epoch}:${pub.seq}\ndata: ${pub.json}\n\n`);
+}
+
 export class SseConnection extends Connection {
   readonly transport = 'sse' as const;
   private lastKeepaliveAt = Date.now();
@@ -22,6 +27,8 @@ export class SseConnection extends Connection {
     options: ConnectionOptions,
     private readonly res: ServerResponse,
     private readonly keepaliveIntervalMs: number,
+    /** Whether events carry `id:` positions (only when the connection covers one channel). */
+    private readonly eventIds: boolean,
   ) {
     super(options);
   }
@@ -35,6 +42,10 @@ export class SseConnection extends Connection {
 
   protected encode(pub: Publication): Buffer {
     pub.encoded ??= {};
+    if (this.eventIds) {
+      pub.encoded.sseId ??= sseEventWithId(pub);
+      return pub.encoded.sseId;
+    }
     pub.encoded.sse ??= sseEvent(pub.json);
     return pub.encoded.sse;
   }

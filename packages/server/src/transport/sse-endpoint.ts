@@ -5,8 +5,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerOf } from '../auth/authenticate.js';
-import { subscribeGranted } from '../hub/subscriptions.js';
+import { recover, register } from '../hub/recovery.js';
+import { grantedTopics } from '../hub/subscriptions.js';
+import { CloseCodes } from '../protocol/close-codes.js';
 import { unavailable } from '../protocol/errors.js';
+import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
 import { SseConnection } from './sse-connection.js';
 
@@ -18,18 +21,34 @@ export async function handleSse(
 ): Promise<void> {
   if (ctx.closing()) throw unavailable('server is shutting down; connect to another node');
   const claims = await ctx.auth.subscriber(bearerOf(req, url));
+  const since = url.searchParams.get('since');
+  let resume: ResumeRequest | undefined = since ? parseResume(since) : undefined;
+  const lastEventId = req.headers['last-event-id'];
+  if (resume === undefined && typeof lastEventId === 'string' && lastEventId !== '') {
+    // An EventSource reconnecting: resume after the last event it saw. A malformed id (not ours)
+    // must not break its reconnect loop, so it only loses the resume.
+    try {
+      resume = parseResume(lastEventId, 'Last-Event-ID');
+    } catch {
+      ctx.log.debug({ lastEventId }, 'ignored malformed Last-Event-ID');
+    }
+  }
+  // Event ids carry the channel position; with one channel per connection the id is unambiguous.
+  const channels = new Set(grantedTopics(claims).map((t) => t.key));
   const conn = new SseConnection(
     ctx.connectionOptions(claims.env),
     res,
     ctx.config.pingIntervalSeconds * 1000,
+    channels.size === 1,
   );
   ctx.hub.add(conn);
   res.on('close', () => {
     conn.markClosed();
     ctx.hub.remove(conn);
   });
+  let plans: Awaited<ReturnType<typeof register>>;
   try {
-    await subscribeGranted(ctx.hub, conn, claims);
+    plans = await register(ctx.hub, conn, claims, resume);
   } catch (err) {
     ctx.hub.remove(conn);
     throw unavailable(`could not subscribe: ${(err as Error).message}`);
@@ -46,4 +65,9 @@ export async function handleSse(
   });
   res.write(':\n\n');
   conn.markOpen();
+  if (plans.length > 0)
+    recover(ctx.engine, conn, plans).catch((err: unknown) => {
+      ctx.log.error({ err, conn: conn.id }, 'recovery failed');
+      conn.close(CloseCodes.InternalError);
+    });
 }

@@ -8,10 +8,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { bearerOf } from '../auth/authenticate.js';
-import { applyControlFrame, subscribeGranted } from '../hub/subscriptions.js';
+import { recover, register } from '../hub/recovery.js';
+import { applyControlFrame } from '../hub/subscriptions.js';
 import { parseClientFrame } from '../protocol/client-frame.js';
 import { CloseCodes } from '../protocol/close-codes.js';
 import { unavailable } from '../protocol/errors.js';
+import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
 import { rejectUpgrade } from './respond.js';
 import { WsConnection } from './ws-connection.js';
@@ -32,9 +34,12 @@ export class WsEndpoint {
     const { ctx } = this;
     socket.on('error', () => socket.destroy());
     let claims: Awaited<ReturnType<typeof ctx.auth.subscriber>>;
+    let resume: ResumeRequest | undefined;
     try {
       if (ctx.closing()) throw unavailable('server is shutting down; connect to another node');
       claims = await ctx.auth.subscriber(bearerOf(req, url));
+      const since = url.searchParams.get('since');
+      resume = since ? parseResume(since) : undefined;
     } catch (err) {
       rejectUpgrade(socket, err);
       return;
@@ -45,8 +50,9 @@ export class WsEndpoint {
       onPongTimeout: () => ctx.metrics.counts.pongTimeouts++,
     });
     ctx.hub.add(conn);
+    let plans: Awaited<ReturnType<typeof register>>;
     try {
-      await subscribeGranted(ctx.hub, conn, claims);
+      plans = await register(ctx.hub, conn, claims, resume);
     } catch (err) {
       ctx.hub.remove(conn);
       ctx.log.error({ err }, 'subscribe failed');
@@ -84,6 +90,11 @@ export class WsEndpoint {
         );
       });
       conn.attach(ws);
+      if (plans.length > 0)
+        recover(ctx.engine, conn, plans).catch((err: unknown) => {
+          ctx.log.error({ err, conn: conn.id }, 'recovery failed');
+          conn.close(CloseCodes.InternalError, 'history unavailable; reconnect and resume');
+        });
     });
   }
 

@@ -1,0 +1,101 @@
+/**
+ * Subscribing with a resume position, without a gap or a duplicate at the seam (design.md,
+ * "Recovery, precisely"):
+ * 1. the connection is registered for the channel's live messages first (before the WebSocket
+ *    upgrade), but they are held per channel;
+ * 2. the channel's history after the position is read;
+ * 3. a `subscribed` frame says where the stream continues and whether the position was honoured;
+ * 4. history messages of the subscribed topics are delivered in order, paced by the connection's
+ *    queue so a long replay cannot overflow it;
+ * 5. held live messages already covered by the history (seq ≤ the history's top) are dropped, the
+ *    rest delivered; from then on live messages flow directly.
+ */
+import type { RealtimeClaims } from '../auth/token.js';
+import type { Engine, Position, Publication } from '../engine/engine.js';
+import { type ResumeRequest, type StartPoint, startPointFor, subscribedFrame } from '../protocol/resume.js';
+import { type Connection, ConnState } from './connection.js';
+import type { Hub } from './hub.js';
+import { grantedTopics } from './subscriptions.js';
+
+interface ChannelPlan {
+  key: string;
+  channel: string;
+  topics: string[];
+  start: StartPoint | undefined;
+}
+
+/** Messages delivered between checks of the connection's queue during a replay. */
+const REPLAY_PAGE = 64;
+
+function plan(claims: RealtimeClaims, resume: ResumeRequest | undefined): ChannelPlan[] {
+  const byKey = new Map<string, ChannelPlan>();
+  for (const t of grantedTopics(claims)) {
+    let p = byKey.get(t.key);
+    if (p === undefined) {
+      p = { key: t.key, channel: t.channel, topics: [], start: resume && startPointFor(resume, t.channel) };
+      byKey.set(t.key, p);
+    }
+    p.topics.push(t.topic);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Registers every topic the token grants (phase 1). Channels with a start point hold their live
+ * messages until `recover` runs. Returns what `recover` needs.
+ */
+export async function register(
+  hub: Hub,
+  c: Connection,
+  claims: RealtimeClaims,
+  resume: ResumeRequest | undefined,
+): Promise<ChannelPlan[]> {
+  const plans = plan(claims, resume);
+  for (const p of plans) if (p.start !== undefined) c.holdLive(p.key);
+  await Promise.all(plans.flatMap((p) => p.topics.map((t) => hub.subscribe(c, p.key, t))));
+  return plans.filter((p) => p.start !== undefined);
+}
+
+/** Phases 2–5 for every channel with a start point; call once the connection is open. */
+export async function recover(engine: Engine, c: Connection, plans: ChannelPlan[]): Promise<void> {
+  for (const p of plans) await recoverChannel(engine, c, p);
+}
+
+async function waitForRoom(c: Connection, budget: number): Promise<void> {
+  while (c.state === ConnState.Open && c.queuedBytes > budget) await new Promise((r) => setTimeout(r, 5));
+}
+
+async function recoverChannel(engine: Engine, c: Connection, p: ChannelPlan): Promise<void> {
+  const start = p.start as StartPoint;
+  const h = await engine.history(p.key, { since: start === 'now' ? undefined : start });
+  const replays = start === 'oldest' || (start !== 'now' && h.recovered);
+  const subscribed = c.subscriptions.get(p.key);
+  const wanted = (pub: Publication) => subscribed?.has(pub.topic) ?? false;
+  if (!replays) {
+    // Live only: everything held was published after registration, so it all goes out.
+    const held = c.releaseLive(p.key);
+    const first = held[0];
+    const seq =
+      first !== undefined && first.epoch === h.top.epoch ? Math.min(first.seq - 1, h.top.seq) : h.top.seq;
+    c.deliverControl(subscribedFrame(p.channel, { epoch: h.top.epoch, seq }, start === 'now' || h.recovered));
+    for (const pub of held) c.deliver(pub);
+    return;
+  }
+  const from: Position =
+    start === 'oldest'
+      ? { epoch: h.top.epoch, seq: (h.publications[0]?.seq ?? h.top.seq + 1) - 1 }
+      : (start as Position);
+  c.deliverControl(subscribedFrame(p.channel, from, h.recovered));
+  const budget = c.sendQueueBytes / 2;
+  for (let i = 0; i < h.publications.length; i++) {
+    if (c.state >= ConnState.Closing) return;
+    const pub = h.publications[i] as Publication;
+    if (wanted(pub)) c.deliverHistory(pub);
+    if (i % REPLAY_PAGE === REPLAY_PAGE - 1) {
+      c.flush();
+      await waitForRoom(c, budget);
+    }
+  }
+  for (const pub of c.releaseLive(p.key))
+    if (pub.seq > h.top.seq || pub.epoch !== h.top.epoch) c.deliver(pub);
+}
