@@ -14,7 +14,9 @@ describe('publish → WebSocket subscriber', () => {
   it('delivers a data message with its position', async () => {
     const token = await mintToken(herald.url, 'user:123', ['ai']);
     const sub = await FrameCollector.connect(herald.wsUrl, token);
-    const res = await publish(herald.url, 'user:123', 'ai', '{"hello":"world"}', { query: { run_id: 'run-1' } });
+    const res = await publish(herald.url, 'user:123', 'ai', '{"hello":"world"}', {
+      query: { run_id: 'run-1' },
+    });
     expect(res.status, await res.clone().text()).toBe(200);
     const ack = (await res.json()) as { seq: number; epoch: string; id: string };
     const [frame] = await sub.waitFor(1);

@@ -118,9 +118,25 @@ addOptions(program.command('start').description('Production server: requires a s
   (opts) => run('start', opts),
 );
 
+/** Every option of `dev` and `start`, for the top-level help: flag, meaning, environment, defaults. */
+function optionsHelp(): string {
+  const width = Math.max(...OPTIONS.map((o) => o.flag.length)) + 2;
+  const lines = OPTIONS.map((o) => {
+    const { dev, start } = o.defaults;
+    const d =
+      dev === undefined && start === undefined
+        ? ''
+        : dev === start
+          ? ` (default: ${dev})`
+          : ` (default: dev ${dev}, start ${start})`;
+    return `  ${o.flag.padEnd(width)}${o.description} [env: ${o.env.join(', ')}]${d}`;
+  });
+  return `\nOptions of \`herald dev\` and \`herald start\` (flags win over environment variables):\n${lines.join('\n')}\n`;
+}
+
 program.addHelpText(
   'after',
-  `\nOptions can also be set through the environment variables shown with each command's options.\nExamples:\n  herald dev\n  herald start --signing-key "$(openssl rand -hex 32)" --port 8288\n  herald start --help`,
+  `${optionsHelp()}\nExamples:\n  herald dev\n  herald start --signing-key "$(openssl rand -hex 32)" --port 8288\n  herald start --help`,
 );
 
 program.parseAsync().catch((err: unknown) => {

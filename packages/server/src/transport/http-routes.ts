@@ -72,7 +72,11 @@ const publish: Handler = async (ctx, req, res, url) => {
 
 const tee: Handler = async (ctx, req, res, url) => {
   const principal = await ctx.auth.publisher(bearerOf(req, url));
-  const result = await ctx.publisher.tee(publisherEnv(principal), url.searchParams.get('channel'), bodyChunks(req));
+  const result = await ctx.publisher.tee(
+    publisherEnv(principal),
+    url.searchParams.get('channel'),
+    bodyChunks(req),
+  );
   sendJson(res, 200, result);
 };
 
