@@ -8,7 +8,7 @@ import { flagName, type Mode, OPTIONS, type OptionSpec, resolveConfig } from './
 import { createLogger } from './log.js';
 import { ConfigError, startHerald } from './server.js';
 
-function banner(url: string, mode: Mode, authOff: boolean, history: string): string {
+function banner(url: string, mode: Mode, authOff: boolean, engine: string): string {
   const ws = url.replace(/^http/, 'ws');
   const lines = [
     '',
@@ -19,7 +19,7 @@ function banner(url: string, mode: Mode, authOff: boolean, history: string): str
     `  Publish     POST ${url}/v1/realtime/publish?channel=<channel>&topic=<topic>`,
     `  Tokens      POST ${url}/v1/realtime/token`,
     `  Health      ${url}/health   Metrics ${url}/metrics`,
-    `  Engine      memory (${history})`,
+    `  Engine      ${engine}`,
     '',
   ];
   if (authOff)
@@ -79,7 +79,8 @@ async function run(mode: Mode, opts: Record<string, string | undefined>): Promis
     throw e;
   }
   const history = `history ${config.historySize} messages / ${config.historyTtlSeconds} s per channel`;
-  process.stdout.write(`${banner(herald.url, mode, !config.signingKey, history)}\n`);
+  const engine = config.redisUrl ? `redis (${history})` : `memory (${history})`;
+  process.stdout.write(`${banner(herald.url, mode, !config.signingKey, engine)}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -28,6 +28,8 @@ export interface Config {
   pongTimeoutSeconds: number;
   shutdownGraceSeconds: number;
   logLevel: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
 }
 
 type Key = Exclude<keyof Config, 'mode'>;
@@ -231,6 +233,23 @@ export const OPTIONS: OptionSpec[] = [
     description: 'On SIGTERM/SIGINT, how long to wait for connections and requests to finish, in seconds',
     defaults: same(10),
     parse: parseSeconds,
+  },
+  {
+    key: 'redisUrl',
+    flag: '--redis-url <url>',
+    env: ['HERALD_REDIS_URL'],
+    description:
+      'Use the Redis engine (several nodes share one Redis), e.g. redis://127.0.0.1:6379; default: in-memory',
+    defaults: same(undefined),
+    parse: text,
+  },
+  {
+    key: 'redisPrefix',
+    flag: '--redis-prefix <prefix>',
+    env: ['HERALD_REDIS_PREFIX'],
+    description: "Prefix of Herald's Redis keys and channels (for several deployments on one Redis)",
+    defaults: same('herald'),
+    parse: text,
   },
   {
     key: 'logLevel',

@@ -11,6 +11,7 @@ import { TokenIssuer } from './auth/token.js';
 import type { Config } from './config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory.js';
+import { RedisEngine } from './engine/redis.js';
 import { Hub } from './hub/hub.js';
 import { WriteScheduler } from './hub/write-scheduler.js';
 import { createLogger, type Logger } from './log.js';
@@ -62,16 +63,23 @@ export function checkConfig(config: Config): void {
   }
 }
 
+function createEngine(config: Config): Engine {
+  const bounds = {
+    historySize: config.historySize,
+    historyTtlMs: config.historyTtlSeconds * 1000,
+    idempotencyWindowMs: config.idempotencyWindowSeconds * 1000,
+  };
+  if (config.redisUrl)
+    return new RedisEngine({ url: config.redisUrl, prefix: config.redisPrefix, ...bounds });
+  return new MemoryEngine(bounds);
+}
+
 export async function startHerald(
   config: Config,
   log: Logger = createLogger(config.logLevel),
 ): Promise<Herald> {
   checkConfig(config);
-  const engine: Engine = new MemoryEngine({
-    historySize: config.historySize,
-    historyTtlMs: config.historyTtlSeconds * 1000,
-    idempotencyWindowMs: config.idempotencyWindowSeconds * 1000,
-  });
+  const engine = createEngine(config);
   const hub = new Hub(engine, (c, err) =>
     log.error({ err, conn: c.id }, 'delivery failed; connection closed'),
   );
@@ -112,7 +120,12 @@ export async function startHerald(
     }),
   };
 
-  await engine.start(hub);
+  try {
+    await engine.start(hub);
+  } catch (err) {
+    await engine.close();
+    throw new ConfigError((err as Error).message);
+  }
   const ws = new WsEndpoint(ctx);
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(ctx));
   server.on('upgrade', (req, socket, head) => {

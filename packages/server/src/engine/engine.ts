@@ -95,6 +95,11 @@ export interface EngineSink {
   onPublication(pub: Publication): void;
   /** Raw, unsequenced text (`/publish/tee`), in the order it was published. */
   onRaw(channelKey: string, topic: string, text: string): void;
+  /**
+   * Live delivery was interrupted (e.g. the connection to Redis dropped): publications may have
+   * been missed, so subscribers must resume from history.
+   */
+  onFeedLost?(reason: string): void;
 }
 
 export interface EngineHealth {

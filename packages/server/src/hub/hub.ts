@@ -58,6 +58,11 @@ export class Hub implements EngineSink {
     }
   }
 
+  /** The engine may have dropped publications: every subscriber resumes from history. */
+  onFeedLost(reason: string): void {
+    for (const c of this.connections) c.close(CloseCodes.FeedLost, `${reason}; reconnect and resume`);
+  }
+
   /** A connection that throws on delivery is closed; it never breaks delivery to the others. */
   private failed(c: Connection, err: unknown): void {
     this.onConnectionError?.(c, err);

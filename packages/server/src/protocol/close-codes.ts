@@ -24,6 +24,8 @@ export const CloseCodes = {
   TokenExpired: { code: 4001, reason: 'token expired', action: 'refresh-token' },
   /** The connection's send queue overflowed (it read too slowly); reconnect and recover from history. */
   SlowConsumer: { code: 4008, reason: 'slow consumer: send queue full', action: 'reconnect' },
+  /** The node's live feed from the engine was interrupted; reconnect and resume from history. */
+  FeedLost: { code: 4010, reason: 'live feed interrupted; reconnect and resume', action: 'reconnect' },
   /** No pong arrived in time after a ping; the peer is presumed dead. */
   PongTimeout: { code: 4009, reason: 'no pong within the timeout', action: 'reconnect' },
   /** Too many connections or requests; reconnect with backoff. */
