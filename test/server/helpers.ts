@@ -330,13 +330,17 @@ export class SseClient {
     });
   }
 
-  /** Every `data:` event so far, parsed (raw tee bytes that are not events are skipped). */
+  /** Every `data:` event so far, parsed (raw tee bytes that are not JSON events are skipped). */
   events(): SseEvent[] {
     const out: SseEvent[] = [];
     for (const block of this.text.split('\n\n')) {
-      if (!block.startsWith('data: ')) continue;
+      const data = block
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => l.slice('data: '.length));
+      if (data.length === 0) continue;
       try {
-        out.push(JSON.parse(block.slice('data: '.length)) as SseEvent);
+        out.push(JSON.parse(data.join('\n')) as SseEvent);
       } catch {
         // not a JSON event (e.g. tee bytes); ignored here
       }
