@@ -50,8 +50,9 @@ const attributeOf = (o: OptionSpec): string => new Option(o.flag).attributeName(
 async function run(mode: Mode, opts: Record<string, string | undefined>): Promise<void> {
   const flags: Record<string, string> = {};
   for (const o of OPTIONS) {
-    const v = opts[attributeOf(o)];
-    if (v !== undefined) flags[o.key] = v;
+    const v: unknown = opts[attributeOf(o)];
+    // Switches (no value) arrive as `true`.
+    if (v !== undefined) flags[o.key] = String(v);
   }
   let config: ReturnType<typeof resolveConfig>;
   try {

@@ -30,6 +30,7 @@ export interface Config {
   logLevel: string;
   redisUrl: string | undefined;
   redisPrefix: string;
+  enforceTokenExpiry: boolean;
 }
 
 type Key = Exclude<keyof Config, 'mode'>;
@@ -76,6 +77,14 @@ function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER) {
 }
 
 const text = (raw: string): string => raw;
+
+/** A switch: given without a value on the command line, or `true`/`1`/`false`/`0` in the environment. */
+export function parseBoolean(raw: string, name: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === '1' || v === 'yes') return true;
+  if (v === 'false' || v === '0' || v === 'no' || v === '') return false;
+  throw new Error(`${name}: "${raw}" must be true or false`);
+}
 
 const same = <T extends Config[Key]>(v: T) => ({ dev: v, start: v });
 
@@ -250,6 +259,15 @@ export const OPTIONS: OptionSpec[] = [
     description: "Prefix of Herald's Redis keys and channels (for several deployments on one Redis)",
     defaults: same('herald'),
     parse: text,
+  },
+  {
+    key: 'enforceTokenExpiry',
+    flag: '--enforce-token-expiry',
+    env: ['HERALD_ENFORCE_TOKEN_EXPIRY'],
+    description:
+      'Close connections whose token expired (4001) unless the client sent a fresh one in a sub frame; warns 10 s before',
+    defaults: same(false),
+    parse: parseBoolean,
   },
   {
     key: 'logLevel',

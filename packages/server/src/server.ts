@@ -13,6 +13,7 @@ import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory.js';
 import { RedisEngine } from './engine/redis.js';
 import { Hub } from './hub/hub.js';
+import { enforceTokenExpiry } from './hub/token-expiry.js';
 import { WriteScheduler } from './hub/write-scheduler.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
@@ -149,7 +150,10 @@ export async function startHerald(
   const keepalive = setInterval(
     () => {
       const now = Date.now();
-      for (const c of hub.connections) c.keepalive(now);
+      for (const c of hub.connections) {
+        c.keepalive(now);
+        if (config.enforceTokenExpiry) enforceTokenExpiry(c, now);
+      }
     },
     Math.max(tickMs, 50),
   );

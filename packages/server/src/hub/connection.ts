@@ -42,6 +42,10 @@ export abstract class Connection implements Flushable {
   readonly env: string;
   readonly openedAt = Date.now();
   state: ConnState = ConnState.Opening;
+  /** When the newest token this connection presented expires (ms since epoch). */
+  tokenExpiresAt = Number.POSITIVE_INFINITY;
+  /** Whether the client was told its token is about to expire. */
+  tokenExpiryWarned = false;
   /** channelKey → topics subscribed in that channel. Maintained by the hub. */
   readonly subscriptions = new Map<string, Set<string>>();
 
@@ -53,6 +57,14 @@ export abstract class Connection implements Flushable {
 
   constructor(protected readonly options: ConnectionOptions) {
     this.env = options.env;
+  }
+
+  /** Records a token the client presented; the latest expiry wins (in-band refresh). */
+  presentedToken(expiresAtMs: number): void {
+    if (expiresAtMs > this.tokenExpiresAt || this.tokenExpiresAt === Number.POSITIVE_INFINITY) {
+      this.tokenExpiresAt = expiresAtMs;
+      this.tokenExpiryWarned = false;
+    }
   }
 
   /** Number of (channel, topic) subscriptions. */

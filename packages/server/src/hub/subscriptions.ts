@@ -35,6 +35,7 @@ export async function applyControlFrame(
     if (claims.env !== c.env)
       return replyFrame('sub', frame.id, { ok: false, error: 'token is for another environment' });
     const granted = grantedTopics(claims);
+    c.presentedToken(claims.exp * 1000);
     try {
       await Promise.all(granted.map((t) => hub.subscribe(c, t.key, t.topic)));
     } catch (e) {

@@ -49,6 +49,7 @@ export class WsEndpoint {
       pongTimeoutMs: ctx.config.pongTimeoutSeconds * 1000,
       onPongTimeout: () => ctx.metrics.counts.pongTimeouts++,
     });
+    conn.presentedToken(claims.exp * 1000);
     ctx.hub.add(conn);
     let plans: Awaited<ReturnType<typeof register>>;
     try {
