@@ -157,6 +157,8 @@ export class RedisEngine implements Engine {
       entry.refs++;
       return;
     }
+    // Fail fast rather than wait for Redis: the client retries with backoff and resumes.
+    if (!this.feedUp) throw new EngineUnavailableError('the Redis live feed is down');
     this.live.set(name, { key: channelKey, refs: 1 });
     try {
       await this.sub.subscribe(name);
