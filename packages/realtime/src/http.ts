@@ -1,0 +1,23 @@
+/** Turning a failed HTTP response from Herald (or Inngest) into an `ApiError` that says what happened. */
+import { ApiError } from './errors.js';
+
+/** Reads `{ error, field }` from a JSON error body, or the text of any other body. */
+export async function apiError(what: string, res: Response): Promise<ApiError> {
+  const text = await res.text().catch(() => '');
+  let serverError: string | undefined = text.trim() || undefined;
+  let field: string | undefined;
+  try {
+    const body = JSON.parse(text) as { error?: unknown; field?: unknown };
+    if (typeof body.error === 'string') serverError = body.error;
+    if (typeof body.field === 'string') field = body.field;
+  } catch {
+    // Not JSON (e.g. Inngest's text/plain 401): keep the text.
+  }
+  const detail = serverError ? `: ${serverError}` : '';
+  return new ApiError(
+    `${what} failed with HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${detail}`,
+    res.status,
+    serverError,
+    field,
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * What the subscription hands its outputs (one `Delivery` per accepted frame), and how each kind of
+ * output turns it into what its reader sees: message objects shaped exactly as 0.4.7 emits them, or
+ * encoded lines.
+ */
+import { BoundedStream, DEFAULT_MAX_BUFFERED } from './bounded-stream.js';
+import type { StreamMapper } from './fanout.js';
+
+export interface Delivery {
+  kind: 'data' | 'datastream-start' | 'datastream-end' | 'chunk';
+  channel: string;
+  topic: string;
+  data: unknown;
+  createdAt: Date | undefined;
+  runId: string | undefined;
+  fnId: string | undefined;
+  envId: string | undefined;
+  /** For the datastream kinds. */
+  streamId: string | undefined;
+}
+
+export interface DataMessage {
+  channel: string;
+  topic: string;
+  data: unknown;
+  fnId: string | undefined;
+  createdAt: Date;
+  runId: string | undefined;
+  kind: 'data';
+  envId: string | undefined;
+}
+
+export interface StreamMessage {
+  channel: string;
+  topic: string;
+  data: unknown;
+  fnId: string | undefined;
+  runId: string | undefined;
+  kind: 'datastream-start' | 'datastream-end' | 'chunk';
+  streamId: string;
+  stream: ReadableStream<unknown>;
+}
+
+export type OutMessage = DataMessage | StreamMessage;
+
+function dataMessage(d: Delivery): DataMessage {
+  return {
+    channel: d.channel,
+    topic: d.topic,
+    data: d.data,
+    fnId: d.fnId,
+    createdAt: d.createdAt ?? new Date(),
+    runId: d.runId,
+    kind: 'data',
+    envId: d.envId,
+  };
+}
+
+/**
+ * Message objects for one output. Each output gets its own `stream` per datastream (W3: 0.4.7 gave
+ * every consumer the same stream, which only one could lock), bounded like any stream, and ended (or
+ * errored) when the datastream ends or the output does, so nobody reading `message.stream` hangs.
+ */
+export function messageMapper(maxBuffered = DEFAULT_MAX_BUFFERED): StreamMapper<Delivery, OutMessage> {
+  const open = new Map<string, BoundedStream<unknown>>();
+  const streamFor = (id: string) => {
+    let s = open.get(id);
+    if (!s) {
+      s = new BoundedStream<unknown>(maxBuffered, `The stream of datastream ${id}`);
+      open.set(id, s);
+    }
+    return s;
+  };
+  return {
+    map(d) {
+      if (d.kind === 'data') return dataMessage(d);
+      const streamId = d.streamId ?? '';
+      const s = streamFor(streamId);
+      if (d.kind === 'chunk') s.push(d.data);
+      else if (d.kind === 'datastream-end') {
+        s.end();
+        open.delete(streamId);
+      }
+      return {
+        channel: d.channel,
+        topic: d.topic,
+        data: d.data,
+        fnId: d.fnId,
+        runId: d.runId,
+        kind: d.kind,
+        streamId,
+        stream: s.readable,
+      };
+    },
+    end() {
+      for (const s of open.values()) s.end();
+      open.clear();
+    },
+    fail(error) {
+      for (const s of open.values()) s.fail(error);
+      open.clear();
+    },
+  };
+}
+
+export type EncodedFormat = 'ndjson' | 'sse';
+
+/**
+ * Encoded lines: NDJSON (`<json>\n`, what 0.4.7 actually emitted) or SSE (`data: <json>\n\n`).
+ * Stream messages are encoded without `stream` (a stream is not data); `createdAt` becomes an ISO string.
+ */
+export function encodedMapper(format: EncodedFormat = 'ndjson'): StreamMapper<Delivery, Uint8Array> {
+  const encoder = new TextEncoder();
+  return {
+    map(d) {
+      const m =
+        d.kind === 'data'
+          ? dataMessage(d)
+          : {
+              channel: d.channel,
+              topic: d.topic,
+              data: d.data,
+              fnId: d.fnId,
+              runId: d.runId,
+              kind: d.kind,
+              streamId: d.streamId,
+            };
+      const json = JSON.stringify(m);
+      return encoder.encode(format === 'sse' ? `data: ${json}\n\n` : `${json}\n`);
+    },
+  };
+}

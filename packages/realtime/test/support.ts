@@ -1,0 +1,64 @@
+/** Helpers for the SDK's tests: a real Herald per test file, raw publishing, and stream reading. */
+import { afterAll, beforeAll } from 'vitest';
+import { type HeraldProcess, type StartOptions, startHerald } from '../../../test/support/herald.js';
+
+export { mintToken, publish as rawPublish } from '../../../test/support/client.js';
+
+/** Starts Herald before the file's tests and stops it after; read `.current` inside tests. */
+export function useHerald(options: StartOptions = {}): { current: HeraldProcess } {
+  const ref = {} as { current: HeraldProcess };
+  beforeAll(async () => {
+    ref.current = await startHerald(options);
+  });
+  afterAll(async () => {
+    await ref.current?.stop();
+  });
+  return ref;
+}
+
+/** Reads `n` items from a stream (and releases it). */
+export async function take<T>(stream: ReadableStream<T>, n: number): Promise<T[]> {
+  const reader = stream.getReader();
+  const out: T[] = [];
+  try {
+    while (out.length < n) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  return out;
+}
+
+/** Reads a stream to its end; resolves with the items and, if it errored, the error. */
+export async function drain<T>(stream: ReadableStream<T>): Promise<{ items: T[]; error?: unknown }> {
+  const reader = stream.getReader();
+  const items: T[] = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return { items };
+      items.push(value);
+    }
+  } catch (error) {
+    return { items, error };
+  }
+}
+
+/** Resolves once `check()` is true, polling on the event loop (no wall-clock assertion). */
+export async function until(check: () => boolean, what = 'condition', limit = 2_000): Promise<void> {
+  for (let i = 0; i < limit; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+let counter = 0;
+/** A channel name no other test uses. */
+export function uniqueChannel(prefix = 'ch'): string {
+  counter++;
+  return `${prefix}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
+}
