@@ -290,6 +290,7 @@ export class SseClient {
   text = '';
   ended = false;
   private readonly req: http.ClientRequest;
+  private readonly res: http.IncomingMessage;
 
   private constructor(
     readonly status: number,
@@ -298,6 +299,7 @@ export class SseClient {
     res: http.IncomingMessage,
   ) {
     this.req = req;
+    this.res = res;
     res.setEncoding('utf8');
     res.on('data', (d: string) => {
       this.text += d;
@@ -361,6 +363,17 @@ export class SseClient {
 
   waitForEnd(): Promise<string> {
     return eventually(() => (this.ended ? this.text : undefined), 'the SSE response to end');
+  }
+
+  /** Stops reading the response (the socket's buffers fill up, as with a stalled client). */
+  pause(): void {
+    this.res.pause();
+    this.req.socket?.pause();
+  }
+
+  resume(): void {
+    this.req.socket?.resume();
+    this.res.resume();
   }
 
   close(): void {
