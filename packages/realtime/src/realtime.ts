@@ -182,9 +182,11 @@ export namespace Realtime {
       // returns is made async-iterable at runtime (Safari's ReadableStream is not).
       AsyncIterable<TData> & {
         /** A new stream of messages, starting with the next one received. */
-        getJsonStream(): ReadableStream<TData>;
+        getJsonStream(): ReadableStream<TData> & AsyncIterable<TData>;
         /** A new stream of encoded messages (NDJSON by default; `{ format: "sse" }` for SSE), for a `Response`. */
-        getEncodedStream(options?: EncodedStreamOptions): ReadableStream<Uint8Array>;
+        getEncodedStream(
+          options?: EncodedStreamOptions,
+        ): ReadableStream<Uint8Array> & AsyncIterable<Uint8Array>;
         /** Closes the socket. Messages already received are still delivered, then every stream ends. */
         close(reason?: string): void;
         /** The same as `close()`. */

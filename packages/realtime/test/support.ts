@@ -62,3 +62,55 @@ export function uniqueChannel(prefix = 'ch'): string {
   counter++;
   return `${prefix}-${process.pid}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
 }
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/**
+ * A real HTTP server in front of Herald that records each request and can answer some itself
+ * (e.g. a 503 from an overloaded load balancer); the rest are forwarded unchanged.
+ */
+export async function startProxy(
+  target: string,
+  intercept: (req: SeenRequest, index: number) => number | undefined = () => undefined,
+): Promise<{ url: string; seen: SeenRequest[]; close(): Promise<void> }> {
+  const http = await import('node:http');
+  const seen: SeenRequest[] = [];
+  const server = http.createServer(async (req, res) => {
+    const r: SeenRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
+    seen.push(r);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const status = intercept(r, seen.length - 1);
+    if (status !== undefined) {
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'injected by the test proxy', status }));
+      return;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (typeof v === 'string' && k !== 'host' && k !== 'content-length' && k !== 'connection')
+        headers[k] = v;
+    const upstream = await fetch(new URL(r.url, target), {
+      method: r.method,
+      headers,
+      ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+    });
+    res.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'text/plain' });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

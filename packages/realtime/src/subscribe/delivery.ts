@@ -5,6 +5,7 @@
  */
 import { BoundedStream, DEFAULT_MAX_BUFFERED } from './bounded-stream.js';
 import type { StreamMapper } from './fanout.js';
+import { asyncIterable } from './iterable.js';
 
 export interface Delivery {
   kind: 'data' | 'datastream-start' | 'datastream-end' | 'chunk';
@@ -89,7 +90,7 @@ export function messageMapper(maxBuffered = DEFAULT_MAX_BUFFERED): StreamMapper<
         runId: d.runId,
         kind: d.kind,
         streamId,
-        stream: s.readable,
+        stream: asyncIterable(s.readable),
       };
     },
     end() {
