@@ -75,8 +75,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     );
   });
 
+/** A random idempotency key. `randomUUID` exists only in secure contexts; plain http pages use random bytes. */
 function randomKey(): string {
-  return globalThis.crypto.randomUUID();
+  const c = globalThis.crypto;
+  if (typeof c.randomUUID === 'function') return c.randomUUID();
+  return Array.from(c.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 export async function publishMessage(
