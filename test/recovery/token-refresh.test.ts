@@ -24,7 +24,7 @@ describe('token expiry on open connections', () => {
   it('keeps a connection that presented a fresh token in a sub frame, and answers it', async () => {
     const c = await FrameCollector.connect(herald.wsUrl, await mintToken(herald.url, 'exp-b', ['t']));
     const [warning] = await c.waitFor(1);
-    const expiresAt = Date.parse((warning?.data as { expires_at: string }).expires_at);
+    const expiresAt = Date.parse((warning?.data as { expires_at: string } | undefined)?.expires_at ?? '');
     // Tokens expire on whole seconds: mint the fresh one late enough that it outlives the first.
     while (Date.now() < expiresAt - 1000) await new Promise((r) => setTimeout(r, 50));
     c.ws.send(JSON.stringify({ kind: 'sub', data: await mintToken(herald.url, 'exp-b', ['t']), id: 7 }));

@@ -12,9 +12,10 @@ describe('config', () => {
         .split('\n')
         .filter((line) => !/^\|[\s|:-]+\|$/.test(line))
         .map((line) => line.split('|').map((c) => c.trim()));
-    expect(cells(m?.[1] ?? ''), 'run `npm run docs:config` and paste the table into docs/operations.md').toEqual(
-      cells(configTable()),
-    );
+    expect(
+      cells(m?.[1] ?? ''),
+      'run `npm run docs:config` and paste the table into docs/operations.md',
+    ).toEqual(cells(configTable()));
   });
 
   it('flags win over the environment, which wins over defaults', () => {
