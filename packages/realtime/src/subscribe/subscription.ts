@@ -323,10 +323,19 @@ export class Subscription {
    */
   private report(error: Error): void {
     if (this.options.onError) {
-      this.options.onError(error);
+      this.notify(error);
       return;
     }
     this.fail(error);
+  }
+
+  /** Calls onError; a throw there must not escape into the socket's event handler. */
+  private notify(error: Error): void {
+    try {
+      this.options.onError?.(error);
+    } catch (err) {
+      console.error('[herald/realtime] onError threw:', err);
+    }
   }
 
   private fail(error: Error): void {
@@ -352,7 +361,7 @@ export class Subscription {
       lastError === undefined ? undefined : { cause: lastError },
     );
     this.afterPending(() => {
-      this.options.onError?.(error);
+      this.notify(error);
       this.fanout.fail(error);
     });
   }
