@@ -216,6 +216,9 @@ describe('subscribe() — closing', () => {
       const rest = await drain(stream);
       expect(rest.error).toBeInstanceOf(ConnectionError);
       expect((rest.error as ConnectionError).code).toBe('connection_lost');
+      // After its `closing` frame the server closes with 1001: reconnect, elsewhere.
+      expect((rest.error as ConnectionError).closeCode).toBe(1001);
+      expect((rest.error as ConnectionError).action).toBe('reconnect');
       expect(errors[0]).toBe(rest.error);
     } finally {
       await own.stop();
@@ -351,5 +354,55 @@ describe('subscribe() — datastreams', () => {
     expect((await reader.read()).done).toBe(true);
     release();
     await publishing;
+  });
+});
+
+/**
+ * A real `ws` socket to the real Herald whose incoming frames are rewritten before the SDK sees them:
+ * the way to reproduce what Herald never sends on its own (a replayed frame, Inngest's bare chunks).
+ */
+function rewritingWebSocket(rewrite: (frame: Record<string, unknown>) => Record<string, unknown>[]) {
+  return class extends WebSocket {
+    // biome-ignore lint/suspicious/noExplicitAny: matches ws's overloads loosely, as the SDK's WebSocketLike does.
+    override addEventListener(type: any, listener: any): void {
+      if (type !== 'message') {
+        super.addEventListener(type, listener);
+        return;
+      }
+      super.addEventListener('message', (event: { data: unknown }) => {
+        const frames = rewrite(JSON.parse(String(event.data)) as Record<string, unknown>);
+        for (const f of frames) listener({ data: JSON.stringify(f) });
+      });
+    }
+  };
+}
+
+describe('subscribe() — positions', () => {
+  it('drops a frame at or below the last delivered seq of its channel (replay overlap)', async () => {
+    const ch = uniqueChannel();
+    const twice = rewritingWebSocket((f) => [f, f]);
+    const stream = await subscribe({ channel: ch, topics: ['t'], ...opts(), WebSocket: twice });
+    for (let i = 1; i <= 3; i++) await send(ch, 't', i);
+    await send(ch, 't', 'end');
+    const got = await take(stream, 4);
+    expect(got.map((m) => m.data)).toEqual([1, 2, 3, 'end']);
+    stream.close();
+    expect((await drain(stream)).items).toEqual([]);
+  });
+
+  it("routes chunk frames without channel/topic (Inngest's format) by stream id", async () => {
+    const ch = uniqueChannel();
+    const bare = rewritingWebSocket((f) => {
+      if (f.kind !== 'chunk') return [f];
+      const { channel: _c, topic: _t, ...rest } = f;
+      return [rest];
+    });
+    const rt = new Realtime({ baseUrl: herald.current.url });
+    const stream = await rt.subscribe({ channel: ch, topics: ['s'], WebSocket: bare });
+    await rt.publishStream(ch, 's', ['a', 'b']);
+    const [start] = await take(stream, 1);
+    if (start?.kind !== 'datastream-start') throw new Error('expected a start');
+    expect((await drain(start.stream)).items.join('')).toBe('ab');
+    stream.close();
   });
 });
