@@ -316,7 +316,7 @@ export class SseClient {
   static open(
     baseUrl: string,
     token: string | undefined,
-    options: { via?: 'query' | 'header'; headers?: Record<string, string> } = {},
+    options: { via?: 'query' | 'header'; headers?: Record<string, string>; agent?: http.Agent } = {},
   ): Promise<SseClient> {
     const via = options.via ?? 'query';
     const url =
@@ -326,7 +326,7 @@ export class SseClient {
     const headers: Record<string, string> = { ...options.headers };
     if (token !== undefined && via === 'header') headers.Authorization = `Bearer ${token}`;
     return new Promise((resolve, reject) => {
-      const req = http.get(url, { headers });
+      const req = http.get(url, { headers, ...(options.agent ? { agent: options.agent } : {}) });
       req.on('response', (res) => resolve(new SseClient(res.statusCode ?? 0, res.headers, req, res)));
       req.on('error', reject);
     });

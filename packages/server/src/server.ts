@@ -181,9 +181,17 @@ export async function startHerald(
         c.deliverControl(frame);
         c.close(CloseCodes.GoingAway);
       }
+      let serverDone = false;
+      serverClosed.then(() => {
+        serverDone = true;
+      });
       const drained = (async () => {
-        while (hub.connections.size > 0) await new Promise((r) => setTimeout(r, 20));
-        await serverClosed;
+        // Sockets that go idle while draining (an SSE response that ended, a publish that finished)
+        // are closed as they do; left alone they would hold the server until their keep-alive ends.
+        while (hub.connections.size > 0 || !serverDone) {
+          server.closeIdleConnections();
+          await new Promise((r) => setTimeout(r, 20));
+        }
       })();
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((r) => {
