@@ -3,9 +3,13 @@
  * output turns it into what its reader sees: message objects shaped exactly as 0.4.7 emits them, or
  * encoded lines.
  */
+import { RealtimeError } from '../errors.js';
 import { BoundedStream, DEFAULT_MAX_BUFFERED } from './bounded-stream.js';
 import type { StreamMapper } from './fanout.js';
 import { asyncIterable } from './iterable.js';
+
+/** Datastreams one output keeps open at once (a start without an end would otherwise stay forever). */
+export const MAX_OPEN_DATASTREAMS = 1_000;
 
 export interface Delivery {
   kind: 'data' | 'datastream-start' | 'datastream-end' | 'chunk';
@@ -67,6 +71,17 @@ export function messageMapper(maxBuffered = DEFAULT_MAX_BUFFERED): StreamMapper<
   const streamFor = (id: string) => {
     let s = open.get(id);
     if (!s) {
+      // A start whose end never comes must not pin memory forever: past the cap, the oldest goes.
+      if (open.size >= MAX_OPEN_DATASTREAMS) {
+        const [oldestId, oldest] = open.entries().next().value as [string, BoundedStream<unknown>];
+        oldest.fail(
+          new RealtimeError(
+            'buffer_overflow',
+            `More than ${MAX_OPEN_DATASTREAMS} datastreams open at once; this one was dropped`,
+          ),
+        );
+        open.delete(oldestId);
+      }
       s = new BoundedStream<unknown>(maxBuffered, `The stream of datastream ${id}`);
       open.set(id, s);
     }

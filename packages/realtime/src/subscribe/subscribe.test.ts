@@ -255,6 +255,12 @@ describe('subscribe() — connecting', () => {
     }
   });
 
+  it('refuses a channel definition that was not called, at runtime too', async () => {
+    const def = channel('c');
+    const err = await subscribe({ channel: def as never, topics: ['t'], ...opts() }).catch((e) => e);
+    expect(err.message).toMatch(/call it first/);
+  });
+
   it('without key or reachable token endpoint, rejects and creates no streams (§3.5.3)', async () => {
     const err = await subscribe({ channel: 'x', topics: ['t'], apiBaseUrl: 'http://127.0.0.1:9' }).catch(
       (e) => e,

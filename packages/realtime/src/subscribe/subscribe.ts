@@ -49,6 +49,12 @@ export interface SubscribeOptions<TToken extends Realtime.Subscribe.Token = Real
 type ChannelLike = string | { name: string; topics?: Record<string, unknown> };
 
 function channelName(channel: ChannelLike): string {
+  // A definition is a function, whose `name` is the function's own: never a channel.
+  if (typeof channel === 'function')
+    throw new RealtimeError(
+      'invalid_argument',
+      'Pass a channel, not its definition: call it first (myChannel() or myChannel(id))',
+    );
   const name = typeof channel === 'string' ? channel : channel?.name;
   if (typeof name !== 'string' || name.length === 0)
     throw new RealtimeError(

@@ -31,8 +31,6 @@ import { Fanout } from './fanout.js';
 import { type Frame, parseFrame } from './frame.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** Datastreams whose start was seen but not their end, remembered to route Inngest's bare chunks. */
-const MAX_OPEN_DATASTREAMS = 1_000;
 
 export interface SubscriptionOptions {
   channel: string;
