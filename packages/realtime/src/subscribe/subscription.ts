@@ -24,6 +24,7 @@ import {
   type Delivery,
   type EncodedFormat,
   encodedMapper,
+  MAX_OPEN_DATASTREAMS,
   messageMapper,
   type OutMessage,
 } from './delivery.js';
