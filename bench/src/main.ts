@@ -1,0 +1,359 @@
+/**
+ * `npm run bench [-- options]`: runs every scenario against every server under test, each server a
+ * fresh process per case, prints the table, writes `bench/results/<timestamp>.{json,md,svg}`, and on
+ * a full run refreshes `bench/results/latest.*` and the results section of docs/performance.md.
+ *
+ * Exit code: 0 when every run completed (whatever the figures), 1 when a run failed (a server or
+ * generator crashed, connections failed, a wait timed out), 2 on bad arguments, 130 on Ctrl-C.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hardFdLimit, killAllNow, machineCpu, stopAll } from './lib/procs.js';
+import { Progress } from './lib/progress.js';
+import { renderChart } from './report/chart.js';
+import { updateDocs } from './report/docs.js';
+import { renderMarkdown } from './report/markdown.js';
+import { summarizeProfiles } from './report/profile.js';
+import { renderTerminal } from './report/table.js';
+import type { Machine, Results, Run } from './results.js';
+import type { RunContext } from './scenarios/common.js';
+import { type FanoutParams, fanout } from './scenarios/fanout.js';
+import { type LatencyParams, latency } from './scenarios/latency.js';
+import { laterScenarios } from './scenarios/later.js';
+import { type MemoryParams, memory } from './scenarios/memory.js';
+import { type PublishParams, publishRate } from './scenarios/publish.js';
+import { ROOT, type RunningTarget, startTarget, stopTarget, TARGETS, type TargetSpec } from './targets.js';
+
+const SCENARIOS = ['fanout', 'latency', 'memory', 'publish'] as const;
+type ScenarioId = (typeof SCENARIOS)[number];
+
+interface Plan {
+  fanout: FanoutParams[];
+  latency: LatencyParams;
+  memory: MemoryParams;
+  publish: PublishParams;
+}
+
+const PAYLOAD_BYTES = 100;
+/** Full runs wait before each case until the machine uses fewer cores than this (others' work)… */
+const QUIET_CORES = 0.5;
+/** …but no longer than this. */
+const QUIET_WAIT_MS = 30_000;
+
+/**
+ * Fan-out read pacing (see gen/main.ts): long enough that each subscriber's read returns several
+ * messages (so the generator stays far cheaper than the server), short enough that a socket's
+ * kernel buffer holds only a few KB between reads. 20 ms per 1,000 subscribers, 5–200 ms.
+ */
+const readPaceFor = (subscribers: number): number => Math.min(200, Math.max(5, (subscribers / 1000) * 20));
+
+const FULL: Plan = {
+  fanout: [1_000, 10_000].map((subscribers) => ({
+    subscribers,
+    warmupMs: 2_000,
+    measureMs: 10_000,
+    inflight: 4,
+    payloadBytes: PAYLOAD_BYTES,
+    sampleEvery: 100,
+    readPaceMs: readPaceFor(subscribers),
+  })),
+  latency: {
+    subscribers: 10_000,
+    channels: 200,
+    ratePerSec: 1_000,
+    warmupMs: 2_000,
+    measureMs: 10_000,
+    payloadBytes: PAYLOAD_BYTES,
+    sampleEvery: 10,
+    maxInflight: 64,
+  },
+  memory: { levels: [10_000, 50_000], settleMs: 2_000 },
+  publish: { connections: 32, durationSeconds: 10, payloadBytes: PAYLOAD_BYTES },
+};
+
+const QUICK: Plan = {
+  fanout: [100, 1_000].map((subscribers) => ({
+    subscribers,
+    warmupMs: 500,
+    measureMs: 2_000,
+    inflight: 4,
+    payloadBytes: PAYLOAD_BYTES,
+    sampleEvery: 10,
+    readPaceMs: readPaceFor(subscribers),
+  })),
+  latency: {
+    subscribers: 1_000,
+    channels: 10,
+    ratePerSec: 200,
+    warmupMs: 500,
+    measureMs: 2_000,
+    payloadBytes: PAYLOAD_BYTES,
+    sampleEvery: 5,
+    maxInflight: 64,
+  },
+  memory: { levels: [1_000, 3_000], settleMs: 500 },
+  publish: { connections: 16, durationSeconds: 2, payloadBytes: PAYLOAD_BYTES },
+};
+
+const USAGE = `usage: npm run bench [-- options]
+  --quick              every scenario reduced (well under 2 minutes), for CI
+  --only <list>        scenarios to run: ${SCENARIOS.join(',')}
+  --targets <list>     servers to run: ${TARGETS.map((t) => t.id).join(',')}
+  --profile            write a CPU profile of Herald per run (--cpu-prof) and summarize it
+  --help`;
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      targets: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const list = <T extends string>(raw: string | undefined, all: readonly T[], what: string): T[] => {
+    if (raw === undefined) return [...all];
+    const items = raw.split(',').map((s) => s.trim()) as T[];
+    const bad = items.filter((i) => !all.includes(i));
+    if (bad.length > 0) throw new Error(`unknown ${what}: ${bad.join(', ')} (known: ${all.join(', ')})`);
+    return items;
+  };
+  const scenarios = list(values.only, SCENARIOS, 'scenario');
+  const targetIds = list(
+    values.targets,
+    TARGETS.map((t) => t.id),
+    'target',
+  );
+  return {
+    quick: values.quick === true,
+    profile: values.profile === true,
+    scenarios,
+    targets: TARGETS.filter((t) => targetIds.includes(t.id)),
+    filtered: values.only !== undefined || values.targets !== undefined,
+  };
+}
+
+function version(pkg: string): string {
+  try {
+    return (
+      JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function machine(fdLimit: number): Machine {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    fdLimit,
+    commit,
+    versions: {
+      ws: version('ws'),
+      'socket.io': version('socket.io'),
+      autocannon: version('autocannon'),
+      'hdr-histogram-js': version('hdr-histogram-js'),
+      '@herald/server': version('@herald/server'),
+    },
+  };
+}
+
+function stamp(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
+}
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse();
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const plan = args.quick ? QUICK : FULL;
+  const fdLimit = hardFdLimit();
+  const progress = new Progress();
+  const ctx: RunContext = {
+    quick: args.quick,
+    progress,
+    fdLimit,
+    sources: ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'],
+  };
+  const startedAt = new Date();
+  const resultsDir = join(ROOT, 'bench', 'results');
+  const name = `${stamp(startedAt)}${args.quick ? '-quick' : ''}`;
+  const profileDir = args.profile ? join(resultsDir, `${name}-profiles`) : undefined;
+  mkdirSync(resultsDir, { recursive: true });
+  const m = machine(fdLimit);
+  progress.log(
+    `Herald benchmark${args.quick ? ' (quick)' : ''}: ${m.cpus} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, ` +
+      `Node ${m.node}, load average ${m.loadAverage.join(' ')}, fd limit ${fdLimit}, commit ${m.commit}`,
+  );
+
+  const runs: Run[] = [];
+  const available = args.targets.filter((t) => !t.unavailable);
+  for (const t of args.targets.filter((x) => x.unavailable))
+    progress.log(`  skipping ${t.label}: ${t.unavailable}`);
+
+  /**
+   * This machine is shared: before each case of a full run, wait (at most QUIET_WAIT_MS) until the
+   * processes of others use less than QUIET_CORES, so a case does not start in someone's test burst.
+   */
+  const waitQuiet = async (): Promise<number> => {
+    const until = performance.now() + QUIET_WAIT_MS;
+    let busy = 0;
+    for (;;) {
+      const a = machineCpu();
+      const t0 = performance.now();
+      await new Promise((r) => setTimeout(r, 1000));
+      busy = (machineCpu().busy - a.busy) / ((performance.now() - t0) / 1000);
+      if (busy < QUIET_CORES || performance.now() >= until) return busy;
+      progress.status(`waiting for the machine to quieten: ${busy.toFixed(2)} cores busy`);
+    }
+  };
+
+  /** Starts a fresh server, runs one case against it, stops it; a failure is recorded, not thrown. */
+  const runCase = async <R>(
+    scenario: ScenarioId,
+    caseId: string,
+    spec: TargetSpec,
+    fn: (t: RunningTarget) => Promise<R>,
+  ): Promise<void> => {
+    progress.stage(`${scenario} ${caseId} · ${spec.label}`);
+    let t: RunningTarget | undefined;
+    const busyBefore = args.quick ? undefined : await waitQuiet();
+    try {
+      t = await startTarget(spec, profileDir ? { cpuProfileDir: profileDir } : {});
+      const result = await fn(t);
+      runs.push({ scenario, case: caseId, target: spec.id, ok: true, result, busyBefore } as Run);
+      progress.log(`  ✓ ${scenario} ${caseId} · ${spec.label}`);
+    } catch (e) {
+      const error = (e as Error).message;
+      runs.push({ scenario, case: caseId, target: spec.id, ok: false, error } as Run);
+      progress.log(`  ✗ ${scenario} ${caseId} · ${spec.label}: ${error.split('\n')[0]}`);
+      if (error.includes('\n'))
+        progress.log(
+          error
+            .split('\n')
+            .slice(1, 12)
+            .map((l) => `      ${l}`)
+            .join('\n'),
+        );
+    } finally {
+      if (t) await stopTarget(t);
+    }
+  };
+
+  for (const scenario of args.scenarios) {
+    if (scenario === 'fanout') {
+      for (const p of plan.fanout)
+        for (const spec of available)
+          await runCase('fanout', String(p.subscribers), spec, (t) => fanout(ctx, t, p));
+    } else if (scenario === 'latency') {
+      const p = plan.latency;
+      for (const spec of available)
+        await runCase('latency', String(p.subscribers), spec, (t) => latency(ctx, t, p));
+    } else if (scenario === 'memory') {
+      const p = plan.memory;
+      for (const spec of available)
+        await runCase('memory', p.levels.join('+'), spec, (t) => memory(ctx, t, p));
+    } else if (scenario === 'publish') {
+      const p = plan.publish;
+      for (const spec of available)
+        await runCase('publish', String(p.connections), spec, (t) => publishRate(ctx, t, p));
+    }
+  }
+  progress.done();
+
+  const results: Results = {
+    schema: 1,
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    quick: args.quick,
+    machine: m,
+    targets: TARGETS.map((t) => ({
+      id: t.id,
+      label: t.label,
+      ...(t.unavailable ? { unavailable: t.unavailable } : {}),
+    })),
+    params: { ...plan },
+    runs,
+    later: laterScenarios(),
+  };
+  const base = join(resultsDir, name);
+  writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(`${base}.svg`, renderChart(results));
+  writeFileSync(`${base}.md`, renderMarkdown(results, `${name}.svg`));
+  process.stdout.write(`\n${renderTerminal(results)}\n`);
+  if (profileDir) {
+    const summary = summarizeProfiles(profileDir);
+    writeFileSync(`${base}-profile.md`, summary);
+    process.stdout.write(`\n${summary}\n`);
+  }
+  const official = !args.quick && !args.filtered && !args.profile;
+  if (official) {
+    for (const ext of ['json', 'svg'] as const)
+      copyFileSync(`${base}.${ext}`, join(resultsDir, `latest.${ext}`));
+    writeFileSync(join(resultsDir, 'latest.md'), renderMarkdown(results, 'latest.svg'));
+    updateDocs(join(ROOT, 'docs', 'performance.md'), results);
+  }
+  process.stdout.write(
+    `\nwrote ${base}.{json,md,svg}${official ? ', bench/results/latest.*, docs/performance.md' : ''}\n`,
+  );
+  const failed = runs.filter((r) => !r.ok);
+  if (failed.length > 0) {
+    process.stderr.write(`bench: ${failed.length} run(s) failed (see above)\n`);
+    return 1;
+  }
+  return 0;
+}
+
+let interrupted = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted) {
+    killAllNow();
+    process.exit(130);
+  }
+  interrupted = true;
+  process.stderr.write(`\nbench: ${signal}, stopping every process it started…\n`);
+  stopAll(2000).finally(() => process.exit(130));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('exit', killAllNow);
+
+main().then(
+  async (code) => {
+    await stopAll(2000);
+    process.exit(code);
+  },
+  async (e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+    await stopAll(2000);
+    process.exit(1);
+  },
+);
