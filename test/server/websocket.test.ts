@@ -113,6 +113,16 @@ describe('connect', () => {
     }
   });
 
+  it('echoes a client close (1000, as the JS clients send it) and forgets the subscription', async () => {
+    // §7.22
+    const c = await subscriber(uniqueChannel(), ['ai', 'other']);
+    await healthReaches(herald.url, { connections: 1, subscriptions: 2 });
+    c.ws.close(1000, 'Userland closed connection');
+    expect(await c.closed()).toBe(1000);
+    expect(c.closeReason).toBe('Userland closed connection');
+    await healthReaches(herald.url, { connections: 0, subscriptions: 0, channels: 0 });
+  });
+
   it('answers a plain GET with a valid token with 426 Upgrade Required (§1.2)', async () => {
     const token = await mintToken(herald.url, uniqueChannel(), ['ai']);
     const res = await request(`${herald.url}/v1/realtime/connect?token=${token}`);
@@ -318,6 +328,29 @@ describe('delivery', () => {
       expect(c.frames.some((f) => f.data === 'nobody')).toBe(false);
     }
   });
+});
+
+describe('no subscriber cap (F10)', () => {
+  it('delivers to 5,002 subscribers of one topic (Inngest stops at 5,001)', async () => {
+    const channel = uniqueChannel('crowd');
+    const token = await mintToken(herald.url, channel, ['t']);
+    const crowd: FrameCollector[] = [];
+    while (crowd.length < 5002) {
+      const batch = Math.min(250, 5002 - crowd.length);
+      crowd.push(
+        ...(await Promise.all(
+          Array.from({ length: batch }, () => FrameCollector.connect(herald.wsUrl, token)),
+        )),
+      );
+    }
+    open.push(...crowd);
+    await healthReaches(herald.url, { connections: 5002, subscriptions: 5002 });
+    await ok(await publish(herald.url, channel, 't', '"to everyone"'));
+    await Promise.all(
+      crowd.map((c) => frameWhere(c, (f) => f.data === 'to everyone', 'the message', 60_000)),
+    );
+    expect(crowd.every((c) => c.frames.length === 1)).toBe(true);
+  }, 120_000);
 });
 
 describe('sub and unsub frames (F14)', () => {
