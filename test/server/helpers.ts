@@ -264,6 +264,11 @@ export class StreamingPublish {
     this.req.end();
     return this.response;
   }
+
+  /** Drops the connection mid-body, as a crashed publisher would. */
+  abort(): void {
+    this.req.destroy();
+  }
 }
 
 export function publishUrl(

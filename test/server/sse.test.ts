@@ -62,7 +62,7 @@ describe('connection', () => {
     expect(c.headers['access-control-allow-origin']).toBe('*');
     expect(c.headers['access-control-expose-headers']).toBe('Content-Type');
     await healthReaches(herald.url, { connections: 1, subscriptions: 1 });
-    // §7.28/29 (a stable connection of protocol "sse"): counted under transport="sse".
+    // §7.28, §7.29 (a stable connection of protocol "sse"): counted under transport="sse".
     expect(await metric(herald.url, 'herald_connections', { transport: 'sse' })).toBe(1);
     c.close();
     await healthReaches(herald.url, { connections: 0, subscriptions: 0 });

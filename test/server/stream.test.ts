@@ -168,6 +168,39 @@ describe('text/stream publish', () => {
     expect(chunks.join('')).toBe(text);
   });
 
+  it('sends start and end with no chunk for an empty stream', async () => {
+    const channel = uniqueChannel();
+    const c = await subscriber(dev, channel, ['t']);
+    const res = await request(publishUrl(dev.url, { channel, topic: 't' }), {
+      method: 'POST',
+      headers: streamHeaders,
+      body: '',
+    });
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ chunks: 0, bytes: 0 });
+    await frameWhere(c, (f) => f.kind === 'datastream-end');
+    expect(c.frames.map((f) => f.kind)).toEqual(['datastream-start', 'datastream-end']);
+  });
+
+  it('still ends the stream for subscribers when the publisher goes away mid-stream', async () => {
+    const channel = uniqueChannel();
+    const c = await subscriber(dev, channel, ['t']);
+    const pub = new StreamingPublish(publishUrl(dev.url, { channel, topic: 't' }), streamHeaders);
+    pub.response.catch(() => {}); // the request is aborted on purpose
+    await pub.write('partial');
+    await frameWhere(c, (f) => f.kind === 'chunk');
+    pub.abort();
+    const end = await frameWhere(c, (f) => f.kind === 'datastream-end');
+    expect(end.data).toBe(c.frames[0]?.data);
+    expect(c.frames.map((f) => [f.kind, f.kind === 'chunk' ? f.data : undefined])).toEqual([
+      ['datastream-start', undefined],
+      ['chunk', 'partial'],
+      ['datastream-end', undefined],
+    ]);
+    // The server is fine afterwards.
+    expect((await request(`${dev.url}/health`)).status).toBe(200);
+  });
+
   it('treats text/stream with parameters as a stream too (Inngest requires the exact string)', async () => {
     const channel = uniqueChannel();
     const c = await subscriber(dev, channel, ['t']);

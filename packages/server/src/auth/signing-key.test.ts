@@ -17,8 +17,8 @@ const KEY_HASHED = 'signkey-test-3e0c020d16ae2fa8467cb0af8488907cbaec86257d6b26c
 const FALLBACK = 'signkey-prod-00112233445566778899aabbccddeeff';
 
 describe('normalizeSigningKey', () => {
-  // §7.64
   it('strips a signkey-<word>- prefix, whatever the word', () => {
+    // §7.64
     expect(normalizeSigningKey('signkey-test-abc123')).toBe('abc123');
     expect(normalizeSigningKey('signkey-prod-abc123')).toBe('abc123');
     expect(normalizeSigningKey('signkey-branch-abc123')).toBe('abc123');
@@ -26,6 +26,7 @@ describe('normalizeSigningKey', () => {
   });
 
   it('leaves keys without that prefix alone', () => {
+    // §7.64
     expect(normalizeSigningKey('abc123')).toBe('abc123');
     expect(normalizeSigningKey('signkey--abc123')).toBe('signkey--abc123');
     expect(normalizeSigningKey('xsignkey-test-abc123')).toBe('xsignkey-test-abc123');
@@ -34,12 +35,13 @@ describe('normalizeSigningKey', () => {
 });
 
 describe('hashing', () => {
-  // §7.64
   it('matches the SDK test vector, keeping the prefix', () => {
+    // §7.64
     expect(hashSigningKey(KEY)).toBe(KEY_HASHED);
   });
 
   it('is deterministic and independent of the prefix', () => {
+    // §7.64
     expect(hashSigningKey(KEY)).toBe(hashSigningKey(KEY));
     expect(hashNormalizedKey('abc123def456')).toBe(KEY_HASHED.slice('signkey-test-'.length));
     expect(hashSigningKey('signkey-prod-abc123def456')).toBe(
@@ -49,6 +51,7 @@ describe('hashing', () => {
   });
 
   it('hashes the hex-decoded bytes, case-insensitively', () => {
+    // §7.64
     const expected = createHash('sha256')
       .update(Buffer.from([0xab, 0xcd]))
       .digest('hex');
@@ -57,12 +60,14 @@ describe('hashing', () => {
   });
 
   it('throws on a non-hex or odd-length key', () => {
+    // §7.64
     expect(() => hashNormalizedKey('xyz')).toThrow(/hex/);
     expect(() => hashNormalizedKey('abc')).toThrow(/hex/);
     expect(() => hashSigningKey('signkey-test-not-hex')).toThrow(/hex/);
   });
 
   it('hashes the empty key to SHA-256 of empty input; the SDK helper maps empty to empty', () => {
+    // §7.64
     expect(hashNormalizedKey('')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
     expect(hashSigningKey('')).toBe('');
     expect(hashSigningKey(undefined)).toBe('');
@@ -72,7 +77,6 @@ describe('hashing', () => {
 describe('SigningKeys.verify', () => {
   const keys = new SigningKeys([KEY, undefined]);
 
-  // §7.62
   it.each([
     ['the plain key', KEY],
     ['the prefix-stripped key', 'abc123def456'],
@@ -81,6 +85,7 @@ describe('SigningKeys.verify', () => {
     ['the hashed key with another prefix', `signkey-prod-${KEY_HASHED.slice('signkey-test-'.length)}`],
     ['the key with a different prefix', 'signkey-branch-abc123def456'],
   ])('accepts %s', (_what, presented) => {
+    // §7.62
     expect(keys.verify(presented)).toBe(true);
   });
 
@@ -92,6 +97,7 @@ describe('SigningKeys.verify', () => {
     ['the key with junk appended', `${KEY}00`],
     ['the prefix alone', 'signkey-test-'],
   ])('rejects %s', (_what, presented) => {
+    // §7.62
     expect(keys.verify(presented)).toBe(false);
   });
 
@@ -104,6 +110,7 @@ describe('SigningKeys.verify', () => {
   });
 
   it('is open (not configured) without keys, yet still verifies nothing', () => {
+    // §7.63 (no key configured: the server lets requests through; see auth.test.ts)
     const none = new SigningKeys([undefined, '']);
     expect(none.configured).toBe(false);
     expect(none.verify(KEY)).toBe(false);
