@@ -53,12 +53,31 @@ export class TcpProxy {
     return n;
   }
 
+  /**
+   * Stops moving bytes on every proxied connection without closing it: a half-open connection, as
+   * when a network path dies silently. New connections are proxied normally.
+   */
+  freezeAll(): void {
+    for (const pair of this.pairs) {
+      const [a, b] = pair;
+      a.unpipe(b);
+      b.unpipe(a);
+      a.pause();
+      b.pause();
+      this.pairs.delete(pair);
+      this.frozen.push(a, b);
+    }
+  }
+
+  private readonly frozen: Socket[] = [];
+
   get open(): number {
     return this.pairs.size;
   }
 
   async close(): Promise<void> {
     this.dropAll();
+    for (const s of this.frozen.splice(0)) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 

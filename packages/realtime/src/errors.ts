@@ -12,7 +12,9 @@ export type RealtimeErrorCode =
   | 'connect_timeout'
   | 'api_error'
   | 'invalid_argument'
-  | 'no_websocket';
+  | 'no_websocket'
+  /** A reconnect could not replay everything missed (see StateInfo.recovered). */
+  | 'not_recovered';
 
 export class RealtimeError extends Error {
   override name = 'RealtimeError';

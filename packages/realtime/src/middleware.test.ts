@@ -6,11 +6,11 @@ import { InngestTestEngine } from '@inngest/test';
 import { Inngest } from 'inngest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { rawPublish, take, uniqueChannel, until, useHerald } from '../test/support.js';
+import { rawPublish, take, uniqueChannel, until, withHerald } from '../test/support.js';
 import { channel, subscribe, topic } from './index.js';
 import { realtimeMiddleware } from './middleware.js';
 
-const herald = useHerald();
+const herald = withHerald();
 
 function setup(ch: string) {
   const progress = channel(ch).addTopic(topic('progress').schema(z.object({ step: z.number() })));

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type HeraldProcess, startHerald } from '../../../test/support/herald.js';
 import * as server from '../../server/dist/index.js';
-import { rawPublish, startProxy, take, uniqueChannel, useHerald } from '../test/support.js';
+import { rawPublish, startProxy, take, uniqueChannel, withHerald } from '../test/support.js';
 import {
   ApiError,
   channel,
@@ -19,7 +19,7 @@ import {
   ValidationError,
 } from './index.js';
 
-const herald = useHerald();
+const herald = withHerald();
 
 describe('Realtime.publish', () => {
   it("resolves to the server's acknowledgement", async () => {

@@ -191,6 +191,8 @@ export namespace Realtime {
         close(reason?: string): void;
         /** The same as `close()`. */
         unsubscribe(reason?: string): void;
+        /** Herald: `connecting`, `open`, `reconnecting` or `closed` (see the `onStateChange` option). */
+        readonly state: 'connecting' | 'open' | 'reconnecting' | 'closed';
       };
 
     export type Callback<TToken extends Subscribe.Token = Subscribe.Token> = (

@@ -5,7 +5,7 @@ import { type HeraldProcess, type StartOptions, startHerald } from '../../../tes
 export { mintToken, publish as rawPublish } from '../../../test/support/client.js';
 
 /** Starts Herald before the file's tests and stops it after; read `.current` inside tests. */
-export function useHerald(options: StartOptions = {}): { current: HeraldProcess } {
+export function withHerald(options: StartOptions = {}): { current: HeraldProcess } {
   const ref = {} as { current: HeraldProcess };
   beforeAll(async () => {
     ref.current = await startHerald(options);

@@ -19,6 +19,9 @@ export const FRAME_KINDS = [
   'datastream-start',
   'datastream-end',
   'chunk',
+  // Herald: where a resumed stream continues, and a token about to expire.
+  'subscribed',
+  'token-expiring',
 ] as const;
 
 export type FrameKind = (typeof FRAME_KINDS)[number];

@@ -8,12 +8,12 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { expect, it } from 'vitest';
-import { drain, uniqueChannel, useHerald } from '../../test/support.js';
+import { drain, uniqueChannel, withHerald } from '../../test/support.js';
 import { BufferOverflowError, subscribe } from '../index.js';
 import { DEFAULT_MAX_BUFFERED } from './bounded-stream.js';
 
 // The test is about the client's memory, not the server's slow-consumer policy: give it room.
-const herald = useHerald({ args: ['--send-queue', String(256 * 1024 * 1024), '--history-size', '0'] });
+const herald = withHerald({ args: ['--send-queue', String(256 * 1024 * 1024), '--history-size', '0'] });
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

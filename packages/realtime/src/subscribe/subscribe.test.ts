@@ -6,10 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { z } from 'zod';
-import { drain, mintToken, rawPublish, take, uniqueChannel, until, useHerald } from '../../test/support.js';
+import { drain, mintToken, rawPublish, take, uniqueChannel, until, withHerald } from '../../test/support.js';
 import { ConnectionError, channel, Realtime, subscribe, topic, ValidationError } from '../index.js';
 
-const herald = useHerald();
+const herald = withHerald();
 const opts = () => ({ apiBaseUrl: herald.current.url });
 
 async function send(ch: string, t: string, data: unknown) {
@@ -197,7 +197,7 @@ describe('subscribe() — closing', () => {
     expect(await drain(json)).toEqual({ items: [] });
   });
 
-  it('a server shutdown ends streams with a ConnectionError, not a normal end (W15)', async () => {
+  it('with reconnect off, a server shutdown ends streams with a ConnectionError, not a normal end (W15)', async () => {
     const { startHerald } = await import('../../../../test/support/herald.js');
     const own = await startHerald({ args: ['--shutdown-grace', '0'] });
     try {
@@ -208,6 +208,7 @@ describe('subscribe() — closing', () => {
         topics: ['t'],
         apiBaseUrl: own.url,
         onError: (e) => errors.push(e),
+        reconnect: false,
       });
       await rawPublish(own.url, ch, 't', '"last"');
       const [first] = await take(stream, 1);

@@ -10,9 +10,10 @@ import { RealtimeError } from '../errors.js';
 import type { Realtime } from '../realtime.js';
 import { fetchSubscriptionJwt } from '../token.js';
 import type { WebSocketConstructor } from '../websocket.js';
+import type { BackoffOptions } from './backoff.js';
 import type { OutMessage } from './delivery.js';
 import { asyncIterable } from './iterable.js';
-import { Subscription } from './subscription.js';
+import { type StateInfo, Subscription, type SubscriptionState } from './subscription.js';
 
 export interface SubscribeOptions<TToken extends Realtime.Subscribe.Token = Realtime.Subscribe.Token> {
   /** An inngest or Herald client: where to fetch a token when there is no `key`, and the base URL. */
@@ -44,6 +45,27 @@ export interface SubscribeOptions<TToken extends Realtime.Subscribe.Token = Real
    * `BufferOverflowError` after it delivers what it holds; other streams are unaffected.
    */
   maxBufferedMessages?: number;
+  /**
+   * Reconnect after a lost connection and resume from the last message received, without a gap or
+   * a duplicate (default true). An object sets the backoff: full jitter between 0 and
+   * `min(maxDelayMs, minDelayMs × 2^attempt)` (defaults 250 ms and 10 s).
+   */
+  reconnect?: boolean | BackoffOptions;
+  /**
+   * Returns a fresh token (or its `key`) when the current one expired or was refused. Without it, a
+   * subscription with a fixed `key` cannot outlive its token; one without a `key` fetches a new one.
+   */
+  refreshToken?: () => Promise<string | { key?: string | undefined }>;
+  /** Called on every state change (`connecting`, `open`, `reconnecting`, `closed`) with why. */
+  onStateChange?: (state: SubscriptionState, info: StateInfo) => void;
+  /** A connection silent for this long is presumed dead and replaced (default 45 000 ms; 0: never). */
+  heartbeatTimeoutMs?: number;
+}
+
+function keyOf(t: string | { key?: string | undefined }): string {
+  const key = typeof t === 'string' ? t : t?.key;
+  if (!key) throw new RealtimeError('invalid_argument', 'refreshToken() must return a token or { key }');
+  return key;
 }
 
 type ChannelLike = string | { name: string; topics?: Record<string, unknown> };
@@ -116,6 +138,13 @@ export async function subscribe(
     connectTimeoutMs: token.connectTimeoutMs,
     maxBufferedMessages: token.maxBufferedMessages,
     onError: token.onError,
+    canFetchToken: !token.key,
+    reconnect: token.reconnect,
+    refreshToken: token.refreshToken
+      ? async () => keyOf(await (token.refreshToken as () => Promise<string | { key?: string }>)())
+      : undefined,
+    onStateChange: token.onStateChange,
+    heartbeatTimeoutMs: token.heartbeatTimeoutMs,
   });
   // Streams exist only once connected: a failed connect leaves nothing behind.
   await subscription.connect();
@@ -125,13 +154,15 @@ export async function subscribe(
   for (const cb of callbacks) subscription.runCallback(cb, token.onError);
   const main = asyncIterable(subscription.messageStream(callbacks.length > 0));
   const close = (reason?: string) => subscription.close(reason);
-  return Object.assign(main, {
+  Object.assign(main, {
     getJsonStream: () => subscription.messageStream(false, 'A getJsonStream() stream'),
     getEncodedStream: (options?: Realtime.EncodedStreamOptions) =>
       subscription.encodedStream(options?.format),
     close,
     unsubscribe: close,
-  }) as unknown as Realtime.Subscribe.StreamSubscription;
+  });
+  Object.defineProperty(main, 'state', { get: () => subscription.currentState, enumerable: true });
+  return main as unknown as Realtime.Subscribe.StreamSubscription;
 }
 
 /**

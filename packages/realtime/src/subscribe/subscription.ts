@@ -5,11 +5,17 @@
  * - Order: frames are handled one at a time in arrival order, even when a schema validates
  *   asynchronously (0.4.7 could reorder them, W23).
  * - Positions: every sequenced frame carries its channel's `epoch`/`seq`; the last delivered one is
- *   kept per channel and anything at or below it is dropped. Reconnect-and-resume (a later step)
- *   starts from these positions.
- * - Ending: `close()` delivers what was received, then ends every stream normally (W2); the server
- *   closing with anything but 1000 ends them with a `ConnectionError` (W15) carrying the close code
- *   and what it asks a client to do.
+ *   kept per channel and anything at or below it is dropped, so replays can never duplicate.
+ * - Reconnect (on by default): when the connection is lost with a code that asks for it (1001,
+ *   1006, 1011, 4000–4499), the subscription reconnects with exponential backoff and full jitter —
+ *   at once after the server's `closing` frame or the browser's `online` event — and resumes from
+ *   its last position (`?since=`), so the streams see no gap and no duplicate. The server's
+ *   `subscribed` frame says whether the resume was complete (`recovered`). A refused or expired
+ *   token (4001) is replaced first (`refreshToken`, or a fresh fetch), once per attempt. Silence
+ *   longer than `heartbeatTimeoutMs` (the server sends heartbeats) counts as a lost connection.
+ * - Ending: `close()` delivers what was received, then ends every stream normally (W2); a terminal
+ *   close code, or a lost connection with reconnect off, ends them with a `ConnectionError` (W15)
+ *   carrying the close code and what it asks a client to do.
  * - Connecting rejects with an Error, never hangs: on an error, a close before open (W8), or after
  *   `connectTimeoutMs` (W7).
  */
@@ -19,6 +25,7 @@ import { actionForCloseCode, CloseCodes } from '../close-codes.js';
 import { ConnectionError, RealtimeError, ValidationError } from '../errors.js';
 import { validate } from '../schema.js';
 import { resolveWebSocket, type WebSocketConstructor, type WebSocketLike } from '../websocket.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { DEFAULT_MAX_BUFFERED } from './bounded-stream.js';
 import {
   type Delivery,
@@ -30,6 +37,7 @@ import {
 } from './delivery.js';
 import { Fanout } from './fanout.js';
 import { type Frame, parseFrame } from './frame.js';
+import { jwtExpiresAt } from './jwt-expiry.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -40,6 +48,8 @@ export interface SubscriptionOptions {
   schemas: ReadonlyMap<string, StandardSchemaV1>;
   /** Produces the JWT to connect with (a given key, or a lazy fetch). */
   jwt: () => Promise<string>;
+  /** Whether `jwt` fetches a new token each call (no fixed key), so an expired one can be replaced. */
+  canFetchToken?: boolean | undefined;
   baseUrl: string;
   WebSocket?: WebSocketConstructor | undefined;
   /** Validate payloads against topic schemas on receipt (default true). */
@@ -48,14 +58,43 @@ export interface SubscriptionOptions {
   maxBufferedMessages?: number | undefined;
   /** Called for invalid messages and connection loss; without it those end the streams with the error. */
   onError?: ((error: Error) => void) | undefined;
+  /** Reconnect and resume after a lost connection (default true), with these delays. */
+  reconnect?: boolean | BackoffOptions | undefined;
+  /** Produces a fresh token when the current one expired or was refused. */
+  refreshToken?: (() => Promise<string>) | undefined;
+  /** Called on every state change, with why. */
+  onStateChange?: ((state: SubscriptionState, info: StateInfo) => void) | undefined;
+  /** A connection silent for this long is presumed dead (default 45 000 ms; 0 disables). */
+  heartbeatTimeoutMs?: number | undefined;
 }
+
+/** What a subscription is doing. */
+export type SubscriptionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface StateInfo {
+  /** The close code that ended the previous connection, if any. */
+  closeCode?: number;
+  reason?: string;
+  /** Why a reconnect gave up or the subscription failed. */
+  error?: Error;
+  /** Reconnect attempt number (1 for the first). */
+  attempt?: number;
+  /**
+   * On `open` after a reconnect: false when the server could not replay everything missed (the
+   * position left its history window or the history was lost): refetch state.
+   */
+  recovered?: boolean;
+}
+
+/** Server heartbeats come every 15 s by default; three missed ones mean the connection is dead. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000;
 
 export interface Position {
   epoch: string;
   seq: number;
 }
 
-type State = 'idle' | 'connecting' | 'open' | 'closed';
+type State = 'idle' | SubscriptionState;
 
 export class Subscription {
   private readonly fanout = new Fanout<Delivery>();
@@ -65,6 +104,18 @@ export class Subscription {
   private readonly datastreams = new Map<string, { channel: string; topic: string }>();
   private ws: WebSocketLike | undefined;
   private state: State = 'idle';
+  private jwt: string | undefined;
+  /** The next connect must use a new token (the last one expired or was refused). */
+  private needsFreshToken = false;
+  private attempt = 0;
+  /** The server announced a shutdown: reconnect at once. */
+  private serverClosing = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  private wakeRetry: (() => void) | undefined;
+  private removeOnline: (() => void) | undefined;
+  /** Whether `open` after the last reconnect was a complete resume; set by the `subscribed` frame. */
+  private recovered: boolean | undefined;
   /** Frames wait here while an asynchronous validation is in progress, to keep their order. */
   private chain: Promise<void> | undefined;
   private readonly maxBuffered: number;
@@ -85,22 +136,85 @@ export class Subscription {
     return this.fanout.size();
   }
 
+  /** The current state. */
+  get currentState(): SubscriptionState {
+    return this.state === 'idle' ? 'connecting' : this.state;
+  }
+
+  /** Opens the first connection; rejects with an Error if it cannot (W7, W8). */
   async connect(): Promise<void> {
     if (this.state !== 'idle') throw new RealtimeError('invalid_argument', 'connect() can be called once');
-    this.state = 'connecting';
+    this.setState('connecting', {});
     const Ctor = await resolveWebSocket(this.options.WebSocket);
-    let jwt: string;
     try {
-      jwt = await this.options.jwt();
+      await this.openSocket(Ctor);
     } catch (err) {
       this.state = 'closed';
       throw err;
     }
-    if (this.state !== 'connecting')
+    this.watchOnline(Ctor);
+  }
+
+  /** Ends the subscription: what was received is still delivered, then every stream ends normally. */
+  close(reason = 'Userland closed connection'): void {
+    if (this.state === 'closed') return;
+    const ws = this.ws;
+    const wasOpen = this.state === 'open';
+    this.stopTimers();
+    this.setState('closed', { reason });
+    this.afterPending(() => this.fanout.close());
+    if (wasOpen && ws) ws.close(CloseCodes.Normal.code, reason.slice(0, 120));
+  }
+
+  private setState(state: SubscriptionState, info: StateInfo): void {
+    this.state = state;
+    try {
+      this.options.onStateChange?.(state, info);
+    } catch (err) {
+      console.error('[herald/realtime] onStateChange threw:', err);
+    }
+  }
+
+  private get reconnectOptions(): BackoffOptions | undefined {
+    const r = this.options.reconnect ?? true;
+    if (r === false) return undefined;
+    return r === true ? {} : r;
+  }
+
+  /** The token for the next connection: reused while valid, replaced when expired or refused. */
+  private async token(): Promise<string> {
+    const expiresAt = this.jwt === undefined ? undefined : jwtExpiresAt(this.jwt);
+    const stale = expiresAt !== undefined && expiresAt < Date.now() + 1000;
+    if (this.jwt !== undefined && !this.needsFreshToken && !stale) return this.jwt;
+    const fresh =
+      this.jwt !== undefined && this.options.refreshToken ? this.options.refreshToken : this.options.jwt;
+    this.jwt = await fresh();
+    this.needsFreshToken = false;
+    return this.jwt;
+  }
+
+  /** Where to continue from: the last delivered position, or "now" to learn it. */
+  private resumeUrl(jwt: string): string {
+    const url = new URL(connectUrl(this.options.baseUrl, jwt));
+    const p = this.positions.get(this.options.channel);
+    url.searchParams.set('since', p ? `${p.epoch}:${p.seq}` : 'now');
+    if (this.heartbeatTimeoutMs > 0) url.searchParams.set('heartbeat', '1');
+    return url.href;
+  }
+
+  private get heartbeatTimeoutMs(): number {
+    return this.options.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  }
+
+  /** Opens one socket; resolves once it is open, rejects if it cannot be. */
+  private async openSocket(Ctor: WebSocketConstructor): Promise<void> {
+    const jwt = await this.token();
+    if (this.state === 'closed')
       throw new ConnectionError('connection_failed', 'Subscription closed while connecting');
-    const url = connectUrl(this.options.baseUrl, jwt);
+    const url = this.resumeUrl(jwt);
     const ws = new Ctor(url);
     this.ws = ws;
+    this.recovered = undefined;
     const where = new URL(url).origin;
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -110,7 +224,6 @@ export class Subscription {
         settled = true;
         clearTimeout(timer);
         if (error) {
-          this.state = 'closed';
           try {
             ws.close();
           } catch {
@@ -128,13 +241,19 @@ export class Subscription {
         timeoutMs,
       );
       ws.addEventListener('open', () => {
-        if (this.state !== 'connecting')
+        if (this.ws !== ws || this.state === 'closed')
           return settle(new ConnectionError('connection_failed', 'closed while connecting'));
-        this.state = 'open';
+        this.attempt = 0;
+        this.serverClosing = false;
+        this.armHeartbeat();
+        this.setState('open', this.recovered === undefined ? {} : { recovered: this.recovered });
         settle();
       });
       ws.addEventListener('error', (event: { message?: string; error?: unknown }) => {
         lastError = event.error ?? event.message;
+        // `ws` reports a refused upgrade as "Unexpected server response: 401".
+        if (/\b401\b/.test(String(event.message ?? (event.error as Error | undefined)?.message ?? '')))
+          this.needsFreshToken = true;
         if (!settled)
           settle(
             new ConnectionError(
@@ -158,21 +277,103 @@ export class Subscription {
           );
           return;
         }
-        this.onClose(event.code, event.reason, lastError);
+        if (this.ws === ws) this.onClose(event.code, event.reason, lastError);
       });
       ws.addEventListener('message', (event: { data: unknown }) => {
+        if (this.ws !== ws) return;
+        this.armHeartbeat();
         if (typeof event.data === 'string') this.onText(event.data);
       });
     });
   }
 
-  /** Ends the subscription: what was received is still delivered, then every stream ends normally. */
-  close(reason = 'Userland closed connection'): void {
-    if (this.state === 'closed') return;
-    const wasOpen = this.state === 'open';
-    this.state = 'closed';
-    this.afterPending(() => this.fanout.close());
-    if (wasOpen && this.ws) this.ws.close(CloseCodes.Normal.code, reason.slice(0, 120));
+  /** (Re)starts the silence timer; a connection that stays silent past it is treated as lost. */
+  private armHeartbeat(): void {
+    if (this.heartbeatTimeoutMs <= 0) return;
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    const ws = this.ws;
+    this.heartbeatTimer = setTimeout(() => {
+      if (this.ws !== ws || this.state !== 'open') return;
+      // A half-open connection never delivers its close: abandon it and reconnect.
+      this.ws = undefined;
+      try {
+        ws?.close(CloseCodes.Normal.code, 'heartbeat timeout');
+      } catch {
+        // Already closing.
+      }
+      this.onClose(CloseCodes.PongTimeout.code, `no frame for ${this.heartbeatTimeoutMs} ms`, undefined);
+    }, this.heartbeatTimeoutMs);
+  }
+
+  private stopTimers(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.retryTimer = undefined;
+    this.heartbeatTimer = undefined;
+    this.wakeRetry = undefined;
+    this.removeOnline?.();
+    this.removeOnline = undefined;
+  }
+
+  /** In a browser, coming back online retries at once instead of waiting out the backoff. */
+  private watchOnline(_Ctor: WebSocketConstructor): void {
+    const target = globalThis as {
+      addEventListener?: (t: string, l: () => void) => void;
+      removeEventListener?: (t: string, l: () => void) => void;
+    };
+    if (typeof target.addEventListener !== 'function' || typeof target.removeEventListener !== 'function')
+      return;
+    const onOnline = () => this.wakeRetry?.();
+    target.addEventListener('online', onOnline);
+    this.removeOnline = () => target.removeEventListener?.('online', onOnline);
+  }
+
+  /** Reconnects until it succeeds, the subscription is closed, or a terminal error. */
+  private reconnect(info: StateInfo): void {
+    const backoff = this.reconnectOptions as BackoffOptions;
+    this.setState('reconnecting', { ...info, attempt: this.attempt + 1 });
+    const delay = this.serverClosing
+      ? Math.floor(Math.random() * (backoff.minDelayMs ?? 100))
+      : backoffDelay(this.attempt, backoff);
+    this.attempt++;
+    this.retryTimer = setTimeout(() => this.wakeRetry?.(), delay);
+    this.wakeRetry = () => {
+      this.wakeRetry = undefined;
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      if (this.state !== 'reconnecting') return;
+      void this.retry();
+    };
+  }
+
+  private async retry(): Promise<void> {
+    let Ctor: WebSocketConstructor;
+    try {
+      Ctor = await resolveWebSocket(this.options.WebSocket);
+      this.setState('connecting', { attempt: this.attempt });
+      await this.openSocket(Ctor);
+    } catch (err) {
+      if (this.state === 'closed') return;
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (error instanceof ConnectionError && error.action === 'terminal') {
+        this.giveUp(error);
+        return;
+      }
+      if (!(error instanceof ConnectionError)) {
+        // Fetching a token failed: retried like a network error, but reported.
+        this.notify(error);
+      }
+      this.reconnect({ error, closeCode: error instanceof ConnectionError ? error.closeCode : undefined });
+    }
+  }
+
+  private giveUp(error: Error): void {
+    this.stopTimers();
+    this.setState('closed', { error });
+    this.afterPending(() => {
+      this.notify(error);
+      this.fanout.fail(error);
+    });
   }
 
   /** A stream of message objects. `lazy`: attach on first read (for a stream that may go unread). */
@@ -252,11 +453,53 @@ export class Subscription {
       case 'datastream-end':
       case 'chunk':
         return this.handleMessage(frame);
+      case 'subscribed':
+        this.onSubscribed(frame);
+        return undefined;
+      case 'closing':
+        // A 1001 close follows: reconnect at once (to another node behind the load balancer).
+        this.serverClosing = true;
+        return undefined;
+      case 'token-expiring':
+        this.refreshInBand();
+        return undefined;
       default:
-        // closing/ping/pong/sub/unsub/run/step/event: nothing to deliver. `closing` is followed by a
-        // 1001 close, which ends the streams with an error saying to reconnect.
+        // ping/pong/sub/unsub/run/step/event: nothing to deliver.
         return undefined;
     }
+  }
+
+  /** The server says where the stream continues (after a resume: whether it is complete). */
+  private onSubscribed(frame: Frame): void {
+    const d = frame.data as { epoch?: unknown; seq?: unknown; recovered?: unknown } | undefined;
+    if (frame.channel !== this.options.channel || typeof d?.epoch !== 'string' || typeof d.seq !== 'number')
+      return;
+    const had = this.positions.get(frame.channel);
+    this.positions.set(frame.channel, { epoch: d.epoch, seq: d.seq });
+    // Only a resume (we had a position) can be incomplete; a first connection starts where it starts.
+    if (had === undefined) return;
+    this.recovered = d.recovered === true;
+    this.setState('open', { recovered: this.recovered });
+    if (!this.recovered)
+      this.notify(
+        new RealtimeError(
+          'not_recovered',
+          `Reconnected to channel "${frame.channel}" but messages published meanwhile are no longer in the server's history: refetch your state`,
+        ),
+      );
+  }
+
+  /** The token is about to expire: send a fresh one on the open connection, without reconnecting. */
+  private refreshInBand(): void {
+    if (this.options.refreshToken === undefined && this.options.canFetchToken !== true) return;
+    const ws = this.ws;
+    this.needsFreshToken = true;
+    this.token().then(
+      (jwt) => {
+        if (this.ws === ws && this.state === 'open') ws?.send(JSON.stringify({ kind: 'sub', data: jwt }));
+      },
+      (err: unknown) => this.notify(err instanceof Error ? err : new Error(String(err))),
+    );
   }
 
   private handleMessage(frame: Frame): Promise<void> | undefined {
@@ -338,30 +581,51 @@ export class Subscription {
   }
 
   private fail(error: Error): void {
+    const ws = this.ws;
     const wasOpen = this.state === 'open';
-    this.state = 'closed';
+    this.stopTimers();
+    this.setState('closed', { error });
     this.fanout.fail(error);
-    if (wasOpen && this.ws) this.ws.close(CloseCodes.Normal.code, 'client error');
+    if (wasOpen && ws) ws.close(CloseCodes.Normal.code, 'client error');
   }
 
   private onClose(code: number, reason: string, lastError: unknown): void {
     if (this.state === 'closed') return; // We closed it (close() or fail()): already handled.
-    this.state = 'closed';
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.ws = undefined;
     if (code === CloseCodes.Normal.code) {
+      this.stopTimers();
+      this.setState('closed', { closeCode: code, reason });
       this.afterPending(() => this.fanout.close());
       return;
     }
     const action = actionForCloseCode(code);
+    if (action === 'refresh-token') this.needsFreshToken = true;
+    if (code === CloseCodes.GoingAway.code) this.serverClosing = true;
+    const canRefresh = this.options.refreshToken !== undefined || this.options.canFetchToken === true;
+    const retry =
+      this.reconnectOptions !== undefined &&
+      action !== 'terminal' &&
+      (action !== 'refresh-token' || canRefresh);
     const error = new ConnectionError(
       'connection_lost',
-      `Connection to Herald closed: ${code}${reason ? ` ${reason}` : ''} (${action === 'terminal' ? 'not retryable' : 'the client should reconnect'})`,
+      `Connection to Herald closed: ${code}${reason ? ` ${reason}` : ''} (${
+        retry
+          ? 'reconnecting'
+          : action === 'terminal'
+            ? 'not retryable'
+            : action === 'refresh-token'
+              ? 'the token expired and no refreshToken was given'
+              : 'the client should reconnect'
+      })`,
       code,
       action,
       lastError === undefined ? undefined : { cause: lastError },
     );
-    this.afterPending(() => {
-      this.notify(error);
-      this.fanout.fail(error);
-    });
+    if (retry) {
+      this.reconnect({ closeCode: code, reason });
+      return;
+    }
+    this.giveUp(error);
   }
 }

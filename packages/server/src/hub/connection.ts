@@ -46,6 +46,8 @@ export abstract class Connection implements Flushable {
   tokenExpiresAt = Number.POSITIVE_INFINITY;
   /** Whether the client was told its token is about to expire. */
   tokenExpiryWarned = false;
+  /** The lifetime of that token (ms), to scale the warning for short-lived tokens. */
+  tokenLifetimeMs = Number.POSITIVE_INFINITY;
   /** channelKey → topics subscribed in that channel. Maintained by the hub. */
   readonly subscriptions = new Map<string, Set<string>>();
 
@@ -60,9 +62,10 @@ export abstract class Connection implements Flushable {
   }
 
   /** Records a token the client presented; the latest expiry wins (in-band refresh). */
-  presentedToken(expiresAtMs: number): void {
+  presentedToken(expiresAtMs: number, issuedAtMs?: number): void {
     if (expiresAtMs > this.tokenExpiresAt || this.tokenExpiresAt === Number.POSITIVE_INFINITY) {
       this.tokenExpiresAt = expiresAtMs;
+      this.tokenLifetimeMs = issuedAtMs === undefined ? Number.POSITIVE_INFINITY : expiresAtMs - issuedAtMs;
       this.tokenExpiryWarned = false;
     }
   }

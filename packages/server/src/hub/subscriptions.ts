@@ -35,7 +35,7 @@ export async function applyControlFrame(
     if (claims.env !== c.env)
       return replyFrame('sub', frame.id, { ok: false, error: 'token is for another environment' });
     const granted = grantedTopics(claims);
-    c.presentedToken(claims.exp * 1000);
+    c.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
     try {
       await Promise.all(granted.map((t) => hub.subscribe(c, t.key, t.topic)));
     } catch (e) {

@@ -18,7 +18,8 @@ export function enforceTokenExpiry(c: Connection, now: number): void {
     );
     return;
   }
-  if (!c.tokenExpiryWarned && now >= c.tokenExpiresAt - TOKEN_EXPIRY_WARNING_MS) {
+  const lead = Math.min(TOKEN_EXPIRY_WARNING_MS, Math.max(1000, c.tokenLifetimeMs / 3));
+  if (!c.tokenExpiryWarned && now >= c.tokenExpiresAt - lead) {
     c.tokenExpiryWarned = true;
     c.deliverControl(
       JSON.stringify({

@@ -41,7 +41,7 @@ export async function handleSse(
     ctx.config.pingIntervalSeconds * 1000,
     channels.size === 1,
   );
-  conn.presentedToken(claims.exp * 1000);
+  conn.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
   ctx.hub.add(conn);
   res.on('close', () => {
     conn.markClosed();

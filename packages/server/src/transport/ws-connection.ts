@@ -45,9 +45,18 @@ function truncateReason(reason: string): string {
   return `${r}…`.slice(0, r.length + 1);
 }
 
+/**
+ * Browsers cannot see protocol pings, so a client that wants to detect a dead connection itself
+ * asks for this frame with `?heartbeat=1` and gets it with every ping (Inngest's clients ignore the
+ * `ping` kind).
+ */
+export const HEARTBEAT_FRAME = '{"kind":"ping","data":"","topic":""}';
+
 export interface KeepaliveOptions {
   pingIntervalMs: number;
   pongTimeoutMs: number;
+  /** Also send HEARTBEAT_FRAME with every ping. */
+  heartbeatFrames: boolean;
   onPongTimeout: (c: Connection) => void;
 }
 
@@ -96,6 +105,7 @@ export class WsConnection extends Connection {
       this.lastPingAt = now;
       this.pingOutstandingSince = now;
       ws.ping();
+      if (this.keepaliveOptions.heartbeatFrames) this.deliverControl(HEARTBEAT_FRAME);
     }
   }
 

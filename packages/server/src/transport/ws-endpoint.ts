@@ -47,9 +47,10 @@ export class WsEndpoint {
     const conn = new WsConnection(ctx.connectionOptions(claims.env), socket, {
       pingIntervalMs: ctx.config.pingIntervalSeconds * 1000,
       pongTimeoutMs: ctx.config.pongTimeoutSeconds * 1000,
+      heartbeatFrames: url.searchParams.has('heartbeat'),
       onPongTimeout: () => ctx.metrics.counts.pongTimeouts++,
     });
-    conn.presentedToken(claims.exp * 1000);
+    conn.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
     ctx.hub.add(conn);
     let plans: Awaited<ReturnType<typeof register>>;
     try {
