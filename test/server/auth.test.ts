@@ -23,6 +23,7 @@ import {
   SIGNING_KEY_HASHED,
   SseClient,
   signJwt,
+  stopClean,
   topicsOf,
 } from './helpers.js';
 
@@ -47,7 +48,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all([herald?.stop(), dev?.stop()]);
+  await stopClean(herald, dev);
 });
 afterEach(() => {
   for (const c of open.splice(0)) c.close();

@@ -8,11 +8,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OPTIONS } from '../../packages/server/src/config.js';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
 import { type HeraldProcess, runCli, startHerald } from '../support/herald.js';
-import { bearer, decodeJwt, publishUrl, request, SIGNING_KEY } from './helpers.js';
+import { bearer, decodeJwt, publishUrl, request, SIGNING_KEY, stopClean } from './helpers.js';
 
 const running: HeraldProcess[] = [];
 afterAll(async () => {
-  await Promise.all(running.map((h) => h.stop()));
+  await stopClean(...running);
 });
 async function herald(...args: Parameters<typeof startHerald>) {
   const h = await startHerald(...args);

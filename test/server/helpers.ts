@@ -6,6 +6,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { FrameCollector } from '../support/client.js';
+import type { HeraldProcess } from '../support/herald.js';
 
 /** Account and env ids Herald (like Inngest's dev server) uses for everything signing-key authenticated. */
 export const DEFAULT_ACCOUNT = '00000000-0000-4000-a000-000000000000';
@@ -387,3 +388,30 @@ export class SseClient {
 }
 
 export const sleepTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * Error and fatal lines a Herald process logged (pino JSON, level ≥ 50). A clean run logs none:
+ * every refusal in these tests is an expected 4xx, never a server error.
+ */
+export function serverErrors(output: string): string[] {
+  return output.split('\n').filter((line) => {
+    if (!line.startsWith('{')) return false;
+    try {
+      return ((JSON.parse(line) as { level?: number }).level ?? 0) >= 50;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Stops each Herald (SIGTERM) and fails if one did not exit 0 or logged an error. */
+export async function stopClean(...heralds: (HeraldProcess | undefined)[]): Promise<void> {
+  const codes = await Promise.all(heralds.map((h) => h?.stop()));
+  const problems: string[] = [];
+  heralds.forEach((h, i) => {
+    if (h === undefined) return;
+    if (codes[i] !== 0) problems.push(`Herald on ${h.url} exited with ${codes[i]}`);
+    problems.push(...serverErrors(h.output()));
+  });
+  if (problems.length > 0) throw new Error(`Herald did not stop cleanly:\n${problems.join('\n')}`);
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
-import { bearer, frameWhere, healthReaches, metric, request, SIGNING_KEY } from './helpers.js';
+import { bearer, frameWhere, healthReaches, metric, request, SIGNING_KEY, stopClean } from './helpers.js';
 
 let dev: HeraldProcess;
 let prod: HeraldProcess;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all([dev?.stop(), prod?.stop()]);
+  await stopClean(dev, prod);
 });
 
 describe('/health', () => {

@@ -21,6 +21,7 @@ import {
   publishUrl,
   SIGNING_KEY,
   SIGNING_KEY_HASHED,
+  stopClean,
 } from './helpers.js';
 
 type Realtime = typeof import('@inngest/realtime');
@@ -64,7 +65,7 @@ beforeAll(async () => {
   app = new inngest.Inngest({ id: 'herald-e2e', baseUrl: herald.url, fetch: recordingFetch });
 });
 afterAll(async () => {
-  await herald?.stop();
+  await stopClean(herald);
 });
 
 let n = 0;

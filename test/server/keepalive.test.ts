@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
-import { eventually, frameWhere, healthReaches, metric } from './helpers.js';
+import { eventually, frameWhere, healthReaches, metric, stopClean } from './helpers.js';
 
 let herald: HeraldProcess;
 beforeAll(async () => {
   herald = await startHerald({ args: ['--ping-interval', '150ms', '--pong-timeout', '2s'] });
 });
 afterAll(async () => {
-  await herald?.stop();
+  await stopClean(herald);
 });
 
 describe('keepalive', () => {

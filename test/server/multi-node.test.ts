@@ -8,7 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
 import { type RedisProcess, redisAvailable, startRedis } from '../support/redis.js';
-import { bearer, DEFAULT_ENV, eventually, frameWhere, publishUrl, request, SIGNING_KEY } from './helpers.js';
+import {
+  bearer,
+  DEFAULT_ENV,
+  eventually,
+  frameWhere,
+  publishUrl,
+  request,
+  SIGNING_KEY,
+  stopClean,
+} from './helpers.js';
 
 const auth = bearer(SIGNING_KEY);
 
@@ -32,7 +41,7 @@ describe.skipIf(!redisAvailable())('several nodes on one Redis', () => {
   });
   afterAll(async () => {
     for (const c of open) c.close();
-    await Promise.all([a?.stop(), b?.stop()]);
+    await stopClean(a, b);
     await redis?.stop();
   });
 

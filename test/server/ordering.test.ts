@@ -8,7 +8,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameCollector, mintToken } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
-import { publishUrl } from './helpers.js';
+import { publishUrl, stopClean } from './helpers.js';
 
 const TOTAL = 10_000;
 const PUBLISHERS = 4;
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   agent.destroy();
-  await herald?.stop();
+  await stopClean(herald);
 });
 
 interface Ack {

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
-import { frameWhere, publishUrl, request } from './helpers.js';
+import { frameWhere, publishUrl, request, stopClean } from './helpers.js';
 
 const MAX_BODY = 512 * 1024;
 let herald: HeraldProcess;
@@ -16,7 +16,7 @@ beforeAll(async () => {
   herald = await startHerald();
 });
 afterAll(async () => {
-  await herald?.stop();
+  await stopClean(herald);
 });
 afterEach(() => {
   for (const c of open.splice(0)) c.close();

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
 import { startHerald } from '../support/herald.js';
-import { frameWhere, healthReaches, SseClient } from './helpers.js';
+import { frameWhere, healthReaches, SseClient, serverErrors } from './helpers.js';
 
 const socketOf = (c: FrameCollector) => (c.ws as unknown as { _socket: Socket })._socket;
 
@@ -44,6 +44,7 @@ describe('graceful shutdown', () => {
     const [code, signal] = (await exited) as [number | null, string | null];
     expect(signal).toBeNull();
     expect(code).toBe(0);
+    expect(serverErrors(h.output())).toEqual([]);
     agent.destroy();
   }, 40_000);
 
@@ -55,6 +56,7 @@ describe('graceful shutdown', () => {
     await frameWhere(c, (f) => f.kind === 'closing');
     expect(await c.closed()).toBe(1001);
     expect((await exited)[0]).toBe(0);
+    expect(serverErrors(h.output())).toEqual([]);
   });
 
   it('exits 0 once the grace period is over, even if a client never finishes the close', async () => {
@@ -66,6 +68,7 @@ describe('graceful shutdown', () => {
     const [code, signal] = (await exited) as [number | null, string | null];
     expect(signal).toBeNull();
     expect(code).toBe(0);
+    expect(serverErrors(h.output())).toEqual([]);
     socketOf(stuck).resume();
     await stuck.closed();
   });

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameCollector, mintToken } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
-import { frameWhere, healthReaches, metric, publishUrl, request, SseClient } from './helpers.js';
+import { frameWhere, healthReaches, metric, publishUrl, request, SseClient, stopClean } from './helpers.js';
 
 const QUEUE = 64 * 1024;
 /** Failure guard: if no overflow happened after this much, something is wrong. */
@@ -19,7 +19,7 @@ beforeAll(async () => {
   herald = await startHerald({ args: ['--send-queue', '64KiB'] });
 });
 afterAll(async () => {
-  await herald?.stop();
+  await stopClean(herald);
 });
 
 const socketOf = (c: FrameCollector) => (c.ws as unknown as { _socket: Socket })._socket;

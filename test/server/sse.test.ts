@@ -15,6 +15,7 @@ import {
   request,
   SseClient,
   signJwt,
+  stopClean,
   topicsOf,
 } from './helpers.js';
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all([herald?.stop(), fastKeepalive?.stop()]);
+  await stopClean(herald, fastKeepalive);
 });
 afterEach(async () => {
   for (const c of open.splice(0)) c.close();

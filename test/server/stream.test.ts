@@ -19,6 +19,7 @@ import {
   SIGNING_KEY,
   StreamingPublish,
   signJwt,
+  stopClean,
 } from './helpers.js';
 
 const MAX_STREAM = 4096;
@@ -34,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const c of open) c.close();
-  await Promise.all([dev?.stop(), prod?.stop()]);
+  await stopClean(dev, prod);
 });
 
 let n = 0;

@@ -16,6 +16,7 @@ import {
   SseClient,
   StreamingPublish,
   signJwt,
+  stopClean,
   topicsOf,
 } from './helpers.js';
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await herald?.stop();
+  await stopClean(herald);
 });
 afterEach(() => {
   for (const c of open.splice(0)) c.close();

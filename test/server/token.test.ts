@@ -5,7 +5,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameCollector, mintToken } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
-import { bearer, DEFAULT_ACCOUNT, DEFAULT_ENV, decodeJwt, request, SIGNING_KEY } from './helpers.js';
+import {
+  bearer,
+  DEFAULT_ACCOUNT,
+  DEFAULT_ENV,
+  decodeJwt,
+  request,
+  SIGNING_KEY,
+  stopClean,
+} from './helpers.js';
 
 let dev: HeraldProcess;
 let longTtl: HeraldProcess;
@@ -19,7 +27,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  await Promise.all([dev?.stop(), longTtl?.stop(), otherSecret?.stop()]);
+  await stopClean(dev, longTtl, otherSecret);
 });
 
 function postToken(base: string, body: string, headers: Record<string, string> = {}) {

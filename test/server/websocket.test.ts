@@ -19,6 +19,7 @@ import {
   metric,
   request,
   signJwt,
+  stopClean,
   topicsOf,
 } from './helpers.js';
 
@@ -29,7 +30,7 @@ beforeAll(async () => {
   herald = await startHerald();
 });
 afterAll(async () => {
-  await herald?.stop();
+  await stopClean(herald);
 });
 // Every test leaves the server as it found it: no connections, no subscriptions.
 afterEach(async () => {

@@ -156,7 +156,12 @@ export function createRequestListener(ctx: ServerContext) {
     };
     run().catch((err: unknown) => {
       if (err instanceof EngineUnavailableError) err = unavailable(err.message);
-      if (!(err instanceof HttpError)) ctx.log.error({ err, path: url.pathname }, 'request failed');
+      if (!(err instanceof HttpError)) {
+        // A client that went away mid-request (a publisher that died mid-stream) is not a server fault.
+        const clientGone = (err as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed;
+        if (clientGone) ctx.log.info({ path: url.pathname }, 'client went away mid-request');
+        else ctx.log.error({ err, path: url.pathname }, 'request failed');
+      }
       const status = err instanceof HttpError ? err.status : 500;
       sendError(res, err);
       // The body was not read to its end: discard the rest (bounded), so the client gets the answer.
