@@ -3,6 +3,7 @@
  * framing (`data: <json>\n\n`, plus `id:` positions when the token covers one channel), keepalive
  * comments, auth failures and cleanup (§7.11–15, §7.27–39).
  */
+import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, publish } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
@@ -95,6 +96,20 @@ describe('connection', () => {
     c.close();
     await healthReaches(herald.url, { connections: 0, subscriptions: 0 });
     expect((await fetch(`${herald.url}/health`)).status).toBe(200);
+  });
+
+  it('forgets clients that leave while their token is being checked', async () => {
+    const token = await mintToken(herald.url, uniqueChannel(), ['a', 'b']);
+    for (let i = 0; i < 100; i++) {
+      // Sends the request and hangs up at once, before Herald has answered.
+      await new Promise<void>((resolve) => {
+        const req = http.get(`${herald.url}/v1/realtime/sse?token=${token}`, { agent: false });
+        req.on('socket', (s) => s.on('connect', () => setImmediate(() => req.destroy())));
+        req.on('error', () => {});
+        req.on('close', () => resolve());
+      });
+    }
+    await healthReaches(herald.url, { connections: 0, subscriptions: 0, channels: 0 });
   });
 
   it('misses nothing published right after the headers arrived (subscribed before answering)', async () => {

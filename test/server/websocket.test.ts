@@ -403,6 +403,33 @@ describe('sub and unsub frames (F14)', () => {
   });
 });
 
+describe('connections that leave', () => {
+  // BUG (hub, reported; not fixed here because hub/* is being changed concurrently): a `sub` frame
+  // whose token is still being verified when its connection closes subscribes the closed
+  // connection afterwards — hub.remove() already ran, so those subscriptions (and the engine's
+  // channel subscription) are never released. /health then reports subscriptions with 0
+  // connections. Un-skip once `applyControlFrame`/`Hub.subscribe` refuse a connection that left.
+  it.skip('releases what a sub frame in flight subscribed when its connection closed', async () => {
+    const channel = uniqueChannel();
+    const extra = await mintToken(herald.url, channel, ['x', 'y', 'z']);
+    for (let i = 0; i < 50; i++) {
+      const c = await FrameCollector.connect(herald.wsUrl, await mintToken(herald.url, channel, ['base']));
+      c.ws.send(JSON.stringify({ kind: 'sub', data: extra }));
+      c.ws.terminate();
+    }
+    await healthReaches(herald.url, { connections: 0, subscriptions: 0, channels: 0 });
+  });
+
+  it('releases the subscriptions of connections that vanish without a close handshake', async () => {
+    const channel = uniqueChannel();
+    for (let i = 0; i < 50; i++) {
+      const c = await FrameCollector.connect(herald.wsUrl, await mintToken(herald.url, channel, ['a', 'b']));
+      c.ws.terminate();
+    }
+    await healthReaches(herald.url, { connections: 0, subscriptions: 0, channels: 0 });
+  });
+});
+
 describe('client frames', () => {
   it('closes with 1009 when a client frame exceeds 32 KiB', async () => {
     const c = await subscriber(uniqueChannel(), ['a']);

@@ -42,6 +42,9 @@ export async function handleSse(
     channels.size === 1,
   );
   conn.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
+  // The client may have left while its token was checked: its 'close' has fired already, so a
+  // connection added now would never be removed.
+  if (res.destroyed) return;
   ctx.hub.add(conn);
   res.on('close', () => {
     conn.markClosed();
