@@ -22,6 +22,8 @@ export interface PublishLoopOptions {
   onAck?: (a: Acked) => void | Promise<void>;
   /** Give up on one message after this long, in milliseconds. */
   perMessageTimeoutMs?: number;
+  /** Filler characters added to each message, to make it larger. */
+  pad?: number;
 }
 
 export interface PublishLoopResult {
@@ -48,7 +50,7 @@ export async function publishLoop(o: PublishLoopOptions): Promise<PublishLoopRes
         const res = await fetch(`${base}/v1/realtime/publish?${q}`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `${o.name}-${i}`, ...o.headers },
-          body: JSON.stringify({ i, p: o.name }),
+          body: JSON.stringify(o.pad ? { i, p: o.name, pad: 'x'.repeat(o.pad) } : { i, p: o.name }),
           signal: AbortSignal.timeout(5000),
         });
         if (res.status === 200) {

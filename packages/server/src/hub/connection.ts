@@ -84,7 +84,7 @@ export abstract class Connection implements Flushable {
       if (h !== undefined) {
         h.pubs.push(pub);
         h.bytes += pub.json.length;
-        if (h.bytes > this.options.sendQueueBytes) this.overflow();
+        if (h.bytes > this.heldLimit) this.overflow();
         return;
       }
     }
@@ -99,6 +99,14 @@ export abstract class Connection implements Flushable {
 
   get sendQueueBytes(): number {
     return this.options.sendQueueBytes;
+  }
+
+  /**
+   * Most bytes of live messages held while a replay is paced out: more than the send queue, since a
+   * replay of a busy channel takes a while, but bounded.
+   */
+  get heldLimit(): number {
+    return Math.max(4 * this.options.sendQueueBytes, 4 * 1024 * 1024);
   }
 
   /** Holds live publications of a channel (in order) until `releaseLive`, while history is replayed. */

@@ -6,7 +6,8 @@
  * 2. the channel's history after the position is read;
  * 3. a `subscribed` frame says where the stream continues and whether the position was honoured;
  * 4. history messages of the subscribed topics are delivered in order, paced by the connection's
- *    queue so a long replay cannot overflow it;
+ *    queue so a long replay cannot overflow it (live messages meanwhile are held, up to
+ *    `Connection.heldLimit` bytes);
  * 5. held live messages already covered by the history (seq ≤ the history's top) are dropped, the
  *    rest delivered; from then on live messages flow directly.
  */
@@ -23,9 +24,6 @@ interface ChannelPlan {
   topics: string[];
   start: StartPoint | undefined;
 }
-
-/** Messages delivered between checks of the connection's queue during a replay. */
-const REPLAY_PAGE = 64;
 
 function plan(claims: RealtimeClaims, resume: ResumeRequest | undefined): ChannelPlan[] {
   const byKey = new Map<string, ChannelPlan>();
@@ -86,15 +84,16 @@ async function recoverChannel(engine: Engine, c: Connection, p: ChannelPlan): Pr
       ? { epoch: h.top.epoch, seq: (h.publications[0]?.seq ?? h.top.seq + 1) - 1 }
       : (start as Position);
   c.deliverControl(subscribedFrame(p.channel, from, h.recovered));
-  const budget = c.sendQueueBytes / 2;
-  for (let i = 0; i < h.publications.length; i++) {
+  for (const pub of h.publications) {
     if (c.state >= ConnState.Closing) return;
-    const pub = h.publications[i] as Publication;
-    if (wanted(pub)) c.deliverHistory(pub);
-    if (i % REPLAY_PAGE === REPLAY_PAGE - 1) {
+    if (!wanted(pub)) continue;
+    // Pace the replay by the connection's queue: wait for room rather than overflow it.
+    if (c.queuedBytes + pub.json.length > c.sendQueueBytes) {
       c.flush();
-      await waitForRoom(c, budget);
+      await waitForRoom(c, Math.max(0, c.sendQueueBytes - pub.json.length));
+      if (c.state >= ConnState.Closing) return;
     }
+    c.deliverHistory(pub);
   }
   for (const pub of c.releaseLive(p.key))
     if (pub.seq > h.top.seq || pub.epoch !== h.top.epoch) c.deliver(pub);

@@ -1,0 +1,125 @@
+/**
+ * The fault-test rig: real Herald nodes (optionally on one real Redis) behind a TCP proxy standing
+ * in for the load balancer, SDK subscribers that record what they receive, and publishers that
+ * retry with idempotency keys. Everything on 127.0.0.1; everything stopped at the end.
+ */
+import { subscribe } from '@herald/realtime';
+import { mintToken } from '../support/client.js';
+import { type HeraldProcess, startHerald } from '../support/herald.js';
+import { type Acked, type Audit, audit } from '../support/ledger.js';
+import { type RedisProcess, startRedis } from '../support/redis.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
+
+export interface Cluster {
+  redis: RedisProcess | undefined;
+  nodes: HeraldProcess[];
+  proxy: TcpProxy;
+  /** Base URLs of the nodes still expected to be up (for publishers). */
+  liveUrls(): string[];
+  stop(): Promise<void>;
+}
+
+export async function startCluster(o: {
+  nodes: number;
+  redis?: boolean;
+  aof?: boolean;
+  args?: string[];
+}): Promise<Cluster> {
+  const redis = o.redis ? await startRedis({ aof: o.aof ?? false }) : undefined;
+  const args = [...(redis ? ['--redis-url', redis.url] : []), ...(o.args ?? [])];
+  const nodes = await Promise.all(Array.from({ length: o.nodes }, () => startHerald({ args })));
+  const proxy = await TcpProxy.start(nodes.map((n) => n.port));
+  const down = new Set<HeraldProcess>();
+  return {
+    redis,
+    nodes,
+    proxy,
+    liveUrls: () =>
+      nodes
+        .filter((n) => n.proc.exitCode === null && n.proc.signalCode === null && !down.has(n))
+        .map((n) => n.url),
+    stop: async () => {
+      await proxy.close();
+      await Promise.all(nodes.map((n) => n.stop(3000)));
+      await redis?.stop();
+    },
+  };
+}
+
+export interface Watcher {
+  /** Message keys in arrival order: `<publisher>/<i>`. */
+  received: string[];
+  states: { state: string; at: number; closeCode?: number; recovered?: boolean }[];
+  errors: Error[];
+  close(): void;
+}
+
+/** An SDK subscriber through the proxy, with default options: no recovery code of its own. */
+export async function watch(
+  cluster: Cluster,
+  channel: string,
+  extra: Record<string, unknown> = {},
+): Promise<Watcher> {
+  const direct = cluster.liveUrls()[0] as string;
+  const w: Watcher = { received: [], states: [], errors: [], close: () => {} };
+  const stream = await subscribe({
+    channel,
+    topics: ['t'],
+    apiBaseUrl: cluster.proxy.url,
+    key: await mintToken(direct, channel, ['t']),
+    refreshToken: async () => mintToken(cluster.liveUrls()[0] as string, channel, ['t']),
+    reconnect: { minDelayMs: 100, maxDelayMs: 1000 },
+    onStateChange: (state, info) =>
+      w.states.push({ state, at: Date.now(), closeCode: info.closeCode, recovered: info.recovered }),
+    onError: (e) => w.errors.push(e),
+    onMessage: (m) => {
+      const d = m.data as { i: number; p: string };
+      w.received.push(`${d.p}/${d.i}`);
+    },
+    ...extra,
+  });
+  w.close = () => stream.close();
+  return w;
+}
+
+/** Audits one subscriber against every publisher's acknowledged messages (one channel). */
+export function auditWatcher(w: Watcher, published: Map<string, Acked[]>): Audit {
+  const seqOf = new Map<string, number>();
+  const all: Acked[] = [];
+  for (const [name, acks] of published) {
+    for (const a of acks) {
+      seqOf.set(`${name}/${a.i}`, a.seq);
+      all.push(a);
+    }
+  }
+  const seqs = w.received.map((k) => seqOf.get(k) ?? -1);
+  return audit(all, seqs);
+}
+
+/** Resolves once every watcher has received `n` messages (failure guard: `limitMs`). */
+export async function allReceived(watchers: Watcher[], n: number, limitMs = 60_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  while (watchers.some((w) => w.received.length < n)) {
+    if (Date.now() > until)
+      throw new Error(`gave up: received ${watchers.map((w) => w.received.length).join(', ')} of ${n}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Milliseconds from `since` to each watcher's first `open` after it (its recovery time). */
+export function recoveryTimes(watchers: Watcher[], since: number): number[] {
+  return watchers
+    .map((w) => w.states.find((s) => s.state === 'open' && s.at >= since)?.at)
+    .filter((t): t is number => t !== undefined)
+    .map((t) => t - since);
+}
+
+export function report(name: string, audits: Audit[], recovery: number[]): void {
+  const sum = (k: keyof Audit) => audits.reduce((n, a) => n + a[k], 0);
+  const r = recovery.length
+    ? `recovery ${Math.min(...recovery)}–${Math.max(...recovery)} ms`
+    : 'no reconnects';
+  console.log(
+    `[fault] ${name}: ${audits.length} subscribers, expected ${audits[0]?.expected ?? 0} each; lost ${sum('lost')}, duplicated ${sum('duplicated')}, reordered ${sum('reordered')}; ${r}`,
+  );
+}
