@@ -76,7 +76,8 @@ describe('fault: client connections cut mid-stream', () => {
     cluster = await startCluster({ nodes: 1 });
     const c = cluster;
     const ch = channel('cut');
-    for (let i = 0; i < 3; i++) watchers.push(await watch(c, ch));
+    // Default SDK options: recovery needs no code from the user.
+    for (let i = 0; i < 3; i++) watchers.push(await watch(c, ch, {}, true));
     let cutAt = 0;
     const published = await publishAll(c, ch, 4, 2500, (total) => {
       if (total % 3000 === 1500) {
