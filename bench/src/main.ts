@@ -62,7 +62,7 @@ const FULL: Plan = {
   })),
   latency: {
     subscribers: 10_000,
-    channels: 200,
+    channels: 500,
     ratePerSec: 1_000,
     warmupMs: 2_000,
     measureMs: 10_000,
@@ -200,7 +200,7 @@ async function main(): Promise<number> {
     quick: args.quick,
     progress,
     fdLimit,
-    sources: ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5'],
+    sources: Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`),
   };
   const startedAt = new Date();
   const resultsDir = join(ROOT, 'bench', 'results');

@@ -39,6 +39,8 @@ export const totals = {
   received: 0,
   bytes: 0,
   samples: 0,
+  /** WebSocket pings answered (Socket.IO pings are not counted). */
+  pings: 0,
   /** Close codes received (or `abnormal` when the TCP connection ended without one). */
   closes: new Map<string, number>(),
 };
@@ -335,6 +337,7 @@ export class LeanSocket {
   private control(op: number): void {
     const payload = this.collect ? this.collect.subarray(0, this.collectLen) : Buffer.alloc(0);
     if (op === Op.Ping) {
+      totals.pings++;
       this.socket.write(clientFrame(Op.Pong, Buffer.from(payload)));
     } else if (op === Op.Close) {
       const code = payload.length >= 2 ? String(payload.readUInt16BE(0)) : 'no-code';

@@ -106,6 +106,7 @@ function snapshot(req: SnapshotRequest): SubSnapshot {
     maxPerSocket: max,
     closes: Object.fromEntries(totals.closes),
     samples: totals.samples,
+    pings: totals.pings,
     loopDelayP99Ms: Math.max(0, loopDelay.percentile(99) / 1e6 - LOOP_RESOLUTION_MS - pacedMs),
   };
   if (req.histogram) {

@@ -49,6 +49,8 @@ export interface SubSnapshot {
   closes: Record<string, number>;
   histogram?: string;
   samples: number;
+  /** WebSocket pings the server sent (and the generator answered). */
+  pings: number;
   /** p99 event-loop delay of the generator since the last histogram snapshot: high means it lags. */
   loopDelayP99Ms: number;
 }

@@ -32,6 +32,8 @@ function compact(n: number, digits: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(0)}k`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  if (n >= 100) return n.toFixed(0);
+  if (n >= 10) return n.toFixed(Math.min(digits, 1));
   return n.toFixed(digits);
 }
 
@@ -126,7 +128,11 @@ export function renderChart(results: Results): string {
   const mem = rows.filter((r) => r.section.startsWith('Memory') && r.metric.startsWith('RSS'));
   const pub = rows.filter((r) => r.section.startsWith('Publish'));
   const subsOf = (s: string) => /× ([\d,]+) subscribers/.exec(s)?.[1] ?? s;
-  const connsOf = (s: string) => /Memory, ([\d,]+)/.exec(s)?.[1] ?? s;
+  const connsOf = (s: string) => {
+    const conns = /Memory, ([\d,]+)/.exec(s)?.[1] ?? s;
+    const redis = /Redis, 3 nodes\): ([\d,]+)/.exec(s)?.[1];
+    return redis ? `${conns} (Redis: ${redis})` : conns;
+  };
   const w = PANEL_W * 2 + GAP * 3;
   const h = TOP + PANEL_H * 2 + GAP * 2;
   const legend = shown

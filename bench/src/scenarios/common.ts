@@ -78,6 +78,7 @@ export interface GroupSnapshot {
   maxPerSocket: number;
   closes: Record<string, number>;
   samples: number;
+  pings: number;
   histogram: hdr.Histogram | undefined;
   loopDelayP99Ms: number;
 }
@@ -180,6 +181,7 @@ export class SubscriberGroup {
       maxPerSocket: Math.max(...snaps.map((s) => s.maxPerSocket)),
       closes,
       samples: snaps.reduce((a, s) => a + s.samples, 0),
+      pings: snaps.reduce((a, s) => a + s.pings, 0),
       histogram: merged,
       loopDelayP99Ms: Math.max(...snaps.map((s) => s.loopDelayP99Ms)),
     };
