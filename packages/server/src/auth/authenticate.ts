@@ -80,6 +80,20 @@ export class Authenticator {
     return this.server(bearer);
   }
 
+  /**
+   * For the inspector's admin API: open in dev mode, the signing key otherwise (never a token: a
+   * browser's subscription token must not reveal every channel).
+   */
+  admin(bearer: string | undefined, devMode: boolean): void {
+    if (devMode && this.open) return;
+    if (this.keys.verify(bearer)) return;
+    throw unauthorized(
+      devMode
+        ? 'Authentication failed: the admin API needs the signing key when one is configured'
+        : 'Authentication failed: the admin API needs the signing key in herald start',
+    );
+  }
+
   /** For `/connect` and `/sse`: a valid realtime JWT. */
   async subscriber(bearer: string | undefined): Promise<RealtimeClaims> {
     if (!bearer)

@@ -15,6 +15,21 @@ interface ChannelEntry {
   ready: Promise<void>;
   /** Number of (connection, topic) pairs; the engine subscription lives while it is > 0. */
   refs: number;
+  /** Publications this node received for the channel since it was first subscribed here. */
+  received: number;
+  /** The last one's position. */
+  lastSeq: number;
+  lastEpoch: string;
+}
+
+/** One channel as the inspector sees it. */
+export interface ChannelStats {
+  channelKey: string;
+  subscribers: number;
+  topics: Record<string, number>;
+  received: number;
+  epoch: string;
+  seq: number;
 }
 
 export interface HubStats {
@@ -34,7 +49,12 @@ export class Hub implements EngineSink {
   ) {}
 
   onPublication(pub: Publication): void {
-    const subs = this.channels.get(pub.channelKey)?.topics.get(pub.topic);
+    const entry = this.channels.get(pub.channelKey);
+    if (entry === undefined) return;
+    entry.received++;
+    entry.lastSeq = pub.seq;
+    entry.lastEpoch = pub.epoch;
+    const subs = entry.topics.get(pub.topic);
     if (subs === undefined) return;
     for (const c of subs) {
       try {
@@ -83,7 +103,14 @@ export class Hub implements EngineSink {
     if (topics?.has(topic)) return false;
     let entry = this.channels.get(channelKey);
     if (entry === undefined) {
-      entry = { topics: new Map(), ready: this.engine.subscribe(channelKey), refs: 0 };
+      entry = {
+        topics: new Map(),
+        ready: this.engine.subscribe(channelKey),
+        refs: 0,
+        received: 0,
+        lastSeq: 0,
+        lastEpoch: '',
+      };
       this.channels.set(channelKey, entry);
     }
     let set = entry.topics.get(topic);
@@ -135,13 +162,26 @@ export class Hub implements EngineSink {
     }
   }
 
-  /** Subscribers of a channel, for the inspector and tests. */
-  subscribersOf(channelKey: string): number {
-    const entry = this.channels.get(channelKey);
-    if (entry === undefined) return 0;
-    const conns = new Set<Connection>();
-    for (const s of entry.topics.values()) for (const c of s) conns.add(c);
-    return conns.size;
+  /** Every channel with local subscribers (for the inspector; O(subscriptions)). */
+  channelStats(): ChannelStats[] {
+    const out: ChannelStats[] = [];
+    for (const [channelKey, entry] of this.channels) {
+      const topics: Record<string, number> = {};
+      const conns = new Set<Connection>();
+      for (const [topic, set] of entry.topics) {
+        topics[topic] = set.size;
+        for (const c of set) conns.add(c);
+      }
+      out.push({
+        channelKey,
+        subscribers: conns.size,
+        topics,
+        received: entry.received,
+        epoch: entry.lastEpoch,
+        seq: entry.lastSeq,
+      });
+    }
+    return out;
   }
 
   stats(): HubStats {

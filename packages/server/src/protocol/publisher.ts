@@ -67,6 +67,9 @@ export function bodyToJson(body: Buffer): string {
 }
 
 export class Publisher {
+  /** Messages this node published (all kinds), for the inspector. */
+  accepted = 0;
+
   constructor(
     private readonly engine: Engine,
     private readonly limits: NameLimits & { maxStreamBytes: number; maxTeeBytes: number },
@@ -207,6 +210,7 @@ export class Publisher {
       { channelKey: channelKey(v.env, v.channel), topic: v.topic, kind: m.kind, body: encodeBody(fields) },
       options,
     );
+    this.accepted++;
     this.observer.accepted(m.kind, (performance.now() - t0) / 1000);
     return ack;
   }

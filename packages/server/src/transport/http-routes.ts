@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerOf } from '../auth/authenticate.js';
 import { EngineUnavailableError } from '../engine/engine.js';
 import { badRequest, HttpError, notFound, unavailable } from '../protocol/errors.js';
-import { parseTopicList } from '../protocol/topic.js';
+import { parseTopicList, splitChannelKey } from '../protocol/topic.js';
 import { bodyChunks, discardRest, readBody } from './body.js';
 import type { ServerContext } from './context.js';
 import { commonHeaders, preflight, sendError, sendJson } from './respond.js';
@@ -122,7 +122,39 @@ const root: Handler = async (ctx, _req, res) => {
   res.end(html);
 };
 
+/**
+ * `GET /v1/admin/stats`: what the inspector shows — connections, subscriptions, channels with
+ * their subscribers and counts. Open in dev mode (without a key); needs the signing key otherwise.
+ */
+const adminStats: Handler = async (ctx, req, res, url) => {
+  ctx.auth.admin(bearerOf(req, url), ctx.config.mode === 'dev');
+  const byTransport = { ws: 0, sse: 0 };
+  for (const c of ctx.hub.connections) byTransport[c.transport]++;
+  const limit = Math.min(Number(url.searchParams.get('limit') ?? 200) || 200, 1000);
+  const channels = ctx.hub
+    .channelStats()
+    .sort((a, b) => b.subscribers - a.subscribers)
+    .slice(0, limit)
+    .map(({ channelKey: key, ...rest }) => ({ ...splitChannelKey(key), ...rest }));
+  const c = ctx.metrics.counts;
+  sendJson(res, 200, {
+    mode: ctx.config.mode,
+    engine: ctx.engine.health(),
+    uptimeSeconds: Math.round(process.uptime()),
+    auth: ctx.auth.open ? 'off' : 'signing-key',
+    ...ctx.hub.stats(),
+    transports: byTransport,
+    delivered: { messages: c.delivered, bytes: c.deliveredBytes },
+    published: ctx.publisher.accepted,
+    slowConsumerDisconnects: c.slowConsumers,
+    history: { size: ctx.config.historySize, ttlSeconds: ctx.config.historyTtlSeconds },
+    channelList: channels,
+    now: new Date().toISOString(),
+  });
+};
+
 const routes: Record<string, Record<string, Handler>> = {
+  '/v1/admin/stats': { GET: adminStats },
   '/v1/realtime/token': { POST: token },
   '/v1/realtime/publish': { POST: publish },
   '/v1/realtime/publish/tee': { POST: tee },
