@@ -4,6 +4,7 @@
  * frame limit (1009) and malformed client frames.
  */
 
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
@@ -416,6 +417,33 @@ describe('connections that leave', () => {
       const c = await FrameCollector.connect(herald.wsUrl, await mintToken(herald.url, channel, ['base']));
       c.ws.send(JSON.stringify({ kind: 'sub', data: extra }));
       c.ws.terminate();
+    }
+    await healthReaches(herald.url, { connections: 0, subscriptions: 0, channels: 0 });
+  });
+
+  it('answers a malformed handshake with a valid token 400, keeping nothing of it', async () => {
+    const token = await mintToken(herald.url, uniqueChannel(), ['a', 'b']);
+    const bad = [
+      '', // no Sec-WebSocket-Key, no version
+      'Sec-WebSocket-Version: 13\r\n', // no key
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 99\r\n', // unknown version
+    ];
+    for (const headers of bad) {
+      const answer = await new Promise<string>((resolve) => {
+        const s = net.connect(herald.port, '127.0.0.1', () =>
+          s.write(
+            `GET /v1/realtime/connect?token=${token} HTTP/1.1\r\nHost: herald\r\n` +
+              `Connection: Upgrade\r\nUpgrade: websocket\r\n${headers}\r\n`,
+          ),
+        );
+        let out = '';
+        s.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        s.on('close', () => resolve(out));
+        s.on('error', () => {});
+      });
+      expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
     }
     await healthReaches(herald.url, { connections: 0, subscriptions: 0, channels: 0 });
   });

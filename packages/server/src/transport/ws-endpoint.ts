@@ -52,6 +52,12 @@ export class WsEndpoint {
     });
     conn.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
     ctx.hub.add(conn);
+    // However the socket ends — a handshake the WebSocket library refuses (400, and no callback), a
+    // client that vanishes — the connection leaves the hub with it.
+    socket.once('close', () => {
+      conn.markClosed();
+      ctx.hub.remove(conn);
+    });
     let plans: Awaited<ReturnType<typeof register>>;
     try {
       plans = await register(ctx.hub, conn, claims, resume);
