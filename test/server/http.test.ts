@@ -66,9 +66,9 @@ describe('/metrics', () => {
     ])
       expect(res.text).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     expect(res.text).toContain('herald_engine_info{engine="memory"} 1');
-    // Node process metrics (CPU, memory, event loop, GC) under herald_process_*.
-    expect(res.text).toMatch(/^# TYPE herald_process_\w*cpu\w* counter/m);
-    expect(res.text).toMatch(/^# TYPE herald_process_\w*eventloop_lag\w* gauge/m);
+    // Node process metrics (CPU, memory, event loop, GC): herald_process_*, herald_nodejs_*.
+    expect(res.text).toMatch(/^# TYPE herald_process_cpu\w* counter/m);
+    expect(res.text).toMatch(/^# TYPE herald_nodejs_eventloop_lag\w* gauge/m);
   });
 
   it('counts connections, subscriptions, publishes, deliveries and errors', async () => {

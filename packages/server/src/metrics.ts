@@ -35,7 +35,7 @@ export class Metrics {
 
   constructor(hub: Hub, engineName: string) {
     const r = this.registry;
-    collectDefaultMetrics({ register: r, prefix: 'herald_process_' });
+    collectDefaultMetrics({ register: r, prefix: 'herald_' });
     new Gauge({
       name: 'herald_connections',
       help: 'Open subscriber connections',

@@ -99,6 +99,9 @@ export class Hub implements EngineSink {
    * once the engine delivers the channel to this node. Returns false if it was already subscribed.
    */
   async subscribe(c: Connection, channelKey: string, topic: string): Promise<boolean> {
+    // A connection that already left (e.g. closed while its sub frame's token was checked) must
+    // not leave subscriptions behind that nothing would ever release.
+    if (!this.connections.has(c)) return false;
     let topics = c.subscriptions.get(channelKey);
     if (topics?.has(topic)) return false;
     let entry = this.channels.get(channelKey);
