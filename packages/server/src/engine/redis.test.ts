@@ -94,6 +94,8 @@ describe.runIf(available)('redis engine', () => {
     await e.publish(draft(key, 1));
     await own.stop('SIGKILL');
     await expect(e.publish(draft(key, 2))).rejects.toBeInstanceOf(EngineUnavailableError);
+    // The client notices the lost connection on its own schedule; health follows it.
+    for (let i = 0; i < 100 && e.health().ok; i++) await new Promise((r) => setTimeout(r, 20));
     expect(e.health().ok).toBe(false);
     for (let i = 0; i < 100 && lost.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     expect(lost.length).toBeGreaterThan(0);
