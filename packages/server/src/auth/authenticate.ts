@@ -17,10 +17,11 @@ import { DEFAULT_ENV, looksLikeJwt, type RealtimeClaims, TokenError, type TokenI
  * otherwise the `token` query parameter.
  */
 export function bearerOf(req: IncomingMessage, url: URL): string | undefined {
-  const header = req.headers.authorization;
-  if (header !== undefined) {
-    const m = /^bearer\s+(.*)$/i.exec(header.trim());
-    const value = m ? (m[1] ?? '').trim() : header.trim();
+  const header = req.headers.authorization?.trim();
+  if (header) {
+    const m = /^bearer\s+(.*)$/i.exec(header);
+    // A value without a scheme is a bare token; another scheme (Basic, …) is not ours to read.
+    const value = m ? (m[1] ?? '').trim() : /\s/.test(header) ? '' : header;
     if (value && value.toLowerCase() !== 'bearer') return value;
   }
   const q = url.searchParams.get('token');
