@@ -156,6 +156,12 @@ function machine(fdLimit: number): Machine {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    // The server measured is the working tree's: say so when it differs from the commit.
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/server/src'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    if (dirty) commit += ' + uncommitted changes in packages/server';
   } catch {
     // not a git checkout
   }

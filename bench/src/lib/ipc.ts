@@ -51,7 +51,10 @@ export interface SubSnapshot {
   samples: number;
   /** WebSocket pings the server sent (and the generator answered). */
   pings: number;
-  /** p99 event-loop delay of the generator since the last histogram snapshot: high means it lags. */
+  /**
+   * How busy the generator's event loop was since the last histogram snapshot (p99): unpaced, the
+   * loop's delay; paced, how long a turn worked between two sleeps. High means it lags.
+   */
   loopDelayP99Ms: number;
 }
 

@@ -158,7 +158,8 @@ export interface CpuRow {
   otherCores: number;
   completeness: number;
   closes: string;
-  loopDelayP99Ms: number;
+  /** Generator event-loop delay p99 (unpaced runs), or the read pacing (fan-out). */
+  loop: string;
 }
 
 /** What a reader must know to trust a figure: lost messages, forced closes, skipped publishes. */
@@ -195,6 +196,24 @@ export function buildCpuRows(results: Results): CpuRow[] {
   const out: CpuRow[] = [];
   for (const r of results.runs) {
     if (!r.ok || !r.result) continue;
+    if (r.scenario === 'publish') {
+      const x = r.result;
+      const seconds = x.ok / Math.max(1, x.requestsPerSec);
+      out.push({
+        run: `publish ${r.case} (autocannon)`,
+        target: label(r.target),
+        serverCores: x.cpu.server,
+        generatorCores: x.cpu.loadTool,
+        share: x.cpu.server > 0 ? x.cpu.loadTool / x.cpu.server : 0,
+        serverUsPerMsg: x.ok > 0 ? (x.cpu.server * seconds * 1e6) / x.ok : 0,
+        generatorUsPerMsg: x.ok > 0 ? (x.cpu.loadTool * seconds * 1e6) / x.ok : 0,
+        otherCores: x.cpu.other,
+        completeness: x.ok / Math.max(1, x.ok + x.non2xx + x.errors),
+        closes: '—',
+        loop: '—',
+      });
+      continue;
+    }
     if (r.scenario === 'fanout' || r.scenario === 'latency') {
       const x = r.result;
       const gen = x.cpu.generator + x.cpu.publisher;
@@ -216,9 +235,68 @@ export function buildCpuRows(results: Results): CpuRow[] {
         otherCores: x.cpu.other,
         completeness: x.completeness,
         closes: closes || 'none',
-        loopDelayP99Ms: x.generatorLoopDelayP99Ms,
+        loop:
+          r.scenario === 'fanout'
+            ? `paced ${r.result.readPaceMs ?? '?'} ms`
+            : `${x.generatorLoopDelayP99Ms.toFixed(1)} ms`,
       });
     }
   }
   return out;
 }
+
+export interface TargetCheck {
+  goal: string;
+  value: string;
+  met: boolean | undefined;
+}
+
+/** The goals issue 7 sets for Herald, checked against this run's figures. */
+export function buildTargetChecks(results: Results): TargetCheck[] {
+  const rows = buildRows(results);
+  const out: TargetCheck[] = [];
+  const check = (
+    goal: string,
+    r: number | undefined,
+    ok: (v: number) => boolean,
+    fmt: (v: number) => string,
+  ) =>
+    out.push({
+      goal,
+      value: r === undefined ? 'not measured' : fmt(r),
+      met: r === undefined ? undefined : ok(r),
+    });
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  for (const r of rows.filter((r) => r.section.startsWith('Fan-out'))) {
+    const n = /× ([\d,]+)/.exec(r.section)?.[1] ?? '';
+    check(`fan-out ${n}: Herald ≥ 2× naive ws`, ratio(r, HERALD, 'naive-ws'), (v) => v >= 2, x);
+    check(`fan-out ${n}: Herald ≥ 3× Socket.IO`, ratio(r, HERALD, 'socketio'), (v) => v >= 3, x);
+    check(`fan-out ${n}: Redis 3 nodes ≥ 0.7× memory`, ratio(r, 'herald-redis', HERALD), (v) => v >= 0.7, x);
+  }
+  const p99 = rows.find((r) => r.section.startsWith('Latency') && r.metric === 'p99 ms');
+  if (p99) check('latency p99: Herald ≤ 0.5× naive ws', ratio(p99, HERALD, 'naive-ws'), (v) => v <= 0.5, x);
+  const rss = rows.filter((r) => r.section.startsWith('Memory') && r.metric.startsWith('RSS')).at(-1);
+  if (rss) {
+    const v = rss.cells[HERALD];
+    const conns = /Memory, ([\d,]+)/.exec(rss.section)?.[1] ?? '?';
+    check(
+      `memory: Herald ≤ 6 KB RSS per idle connection (at ${conns})`,
+      typeof v === 'number' ? v : undefined,
+      (k) => k <= 6,
+      (k) => `${k.toFixed(1)} KB`,
+    );
+  }
+  const pub = rows.find((r) => r.section.startsWith('Publish'));
+  if (pub) {
+    const v = pub.cells[HERALD];
+    check(
+      'publish: Herald ≥ 20,000 requests/s',
+      typeof v === 'number' ? v : undefined,
+      (k) => k >= 20_000,
+      (k) => `${Math.round(k).toLocaleString('en-US')}/s`,
+    );
+  }
+  return out;
+}
+
+export const metLabel = (m: boolean | undefined): string => (m === undefined ? '—' : m ? 'met' : 'not met');

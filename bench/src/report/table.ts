@@ -3,11 +3,13 @@ import type { Results } from '../results.js';
 import {
   buildCpuRows,
   buildRows,
+  buildTargetChecks,
   buildWarnings,
   COLUMNS,
   formatCell,
   formatRatio,
   HERALD,
+  metLabel,
   ratio,
 } from './rows.js';
 
@@ -58,7 +60,7 @@ export function renderTerminal(results: Results): string {
         'others',
         'delivered',
         'closes',
-        'gen lag p99',
+        'gen loop p99',
       ],
     ];
     for (const c of cpu)
@@ -73,9 +75,15 @@ export function renderTerminal(results: Results): string {
         c.otherCores.toFixed(2),
         `${(c.completeness * 100).toFixed(1)}%`,
         c.closes,
-        `${c.loopDelayP99Ms.toFixed(1)} ms`,
+        `${c.loop}`,
       ]);
     out.push('', align(t2, 2));
+  }
+  const checks = buildTargetChecks(results);
+  if (checks.length > 0) {
+    const t3: string[][] = [['issue 7 goal', 'this run', '']];
+    for (const c of checks) t3.push([c.goal, c.value, metLabel(c.met)]);
+    out.push('', align(t3, 1));
   }
   for (const w of buildWarnings(results)) out.push(`warning: ${w}`);
   const failed = results.runs.filter((r) => !r.ok);

@@ -55,7 +55,9 @@ export interface FanoutResult {
     serverUsPerDelivery: number;
     generatorUsPerDelivery: number;
   };
+  /** Paced: p99 of how long a generator turn worked between sleeps (wall time). */
   generatorLoopDelayP99Ms: number;
+  readPaceMs: number;
   latency: LatencySummary | undefined;
 }
 
@@ -127,6 +129,7 @@ export async function fanout(ctx: RunContext, t: RunningTarget, p: FanoutParams)
           deliveries > 0 ? ((cpu.cores.generator ?? 0) * seconds * 1e6) / deliveries : 0,
       },
       generatorLoopDelayP99Ms: after.loopDelayP99Ms,
+      readPaceMs: p.readPaceMs,
       latency: latencyOf(after.histogram),
     };
   } finally {

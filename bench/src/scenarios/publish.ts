@@ -63,6 +63,17 @@ export async function publishRate(
   ]);
   const meter = new CpuMeter({ server: t.procs.map((x) => x.pid), loadTool: [ac.pid] });
   const until = performance.now() + p.durationSeconds * 1000;
+  // CPU is measured from 0.3 s in to 0.3 s before the end, while autocannon is surely running
+  // (once it exits, its /proc entry and CPU time are gone).
+  let cpu: ReturnType<CpuMeter['stop']> | undefined;
+  const margin = Math.min(300, (p.durationSeconds * 1000) / 4);
+  const startMeter = setTimeout(() => meter.restart(), margin);
+  const stopMeter = setTimeout(
+    () => {
+      cpu = meter.stop();
+    },
+    p.durationSeconds * 1000 - margin,
+  );
   const timer = setInterval(() => {
     ctx.progress.status(
       `autocannon, ${p.connections} connections: ${Math.max(0, Math.ceil((until - performance.now()) / 1000))} s left`,
@@ -76,8 +87,10 @@ export async function publishRate(
     ]);
   } finally {
     clearInterval(timer);
+    clearTimeout(startMeter);
+    clearTimeout(stopMeter);
   }
-  const cpu = meter.stop();
+  cpu ??= meter.stop();
   await stop(ac, 1000);
   const line = [...ac.out].reverse().find((l) => l.startsWith('{'));
   if (code !== 0 || line === undefined) throw new Error(`autocannon failed (${code}):\n${ac.tail()}`);
