@@ -134,6 +134,8 @@ export class HookConnection {
 
       const ended = await this.#read(stream);
       this.#stream = undefined;
+      // What arrived before the end is shown now, not an interval later (bufferInterval).
+      this.o.store.release();
       if (this.#closed) {
         this.#status({
           state: State.Closed,

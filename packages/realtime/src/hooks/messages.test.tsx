@@ -87,6 +87,33 @@ describe('bufferInterval', () => {
     expect(ids(held.last().freshData)).toEqual([0, 1, 2]);
     view.unmount();
   });
+
+  it('shows what it held when its connection closes (enabled: false), not an interval later', async () => {
+    const held = recorder();
+    const witness = recorder();
+    const token = await tokenFor(uniqueChannel());
+    const url = herald.current.url;
+    const hour = 3_600_000;
+    const page = (enabled: boolean) => (
+      <>
+        <Probe rec={held} opts={{ token, apiBaseUrl: url, bufferInterval: hour, enabled }} />
+        <Probe rec={witness} opts={{ token, apiBaseUrl: url }} />
+      </>
+    );
+    const view = render(page(true));
+    await held.until((r) => r.state === State.Active, 'active');
+    await witness.until((r) => r.state === State.Active, 'active');
+    await publishSequence(url, token.channel, 't', 3);
+    await witness.until((r) => r.data.length === 3, 'the witness to see 3 messages');
+    expect(held.last().data).toEqual([]);
+    view.rerender(page(false));
+    await held.until(
+      (r) => r.state === State.Closed && r.data.length === 3,
+      'closed, showing the held messages',
+    );
+    expect(ids(held.last().data)).toEqual([0, 1, 2]);
+    view.unmount();
+  });
 });
 
 describe('history', () => {

@@ -8,7 +8,8 @@
  * - `freshData` holds every message since the last snapshot that reached the screen: if React skips
  *   a snapshot (batching), its messages are carried into the next one (0.4.7 kept only the last
  *   message of a burst, W19). `rendered()` is how the hook reports what reached the screen.
- * - With a buffer interval, arrivals are held and released in one batch per tick.
+ * - With a buffer interval, arrivals are held and released in one batch per tick (and when the
+ *   interval changes, the component unmounts or the connection ends: nothing is left behind).
  */
 import { InngestSubscriptionState } from './state.js';
 import type { CloseReason } from './types.js';
