@@ -16,7 +16,9 @@ export {
 } from './errors.js';
 export type { PublishAck, PublishOptions, StreamPublishAck, StreamSource } from './publish.js';
 export { Realtime, type RealtimeOptions } from './realtime.js';
+export type { BackoffOptions } from './subscribe/backoff.js';
 export { getSubscriptionToken, type SubscribeOptions, subscribe } from './subscribe/subscribe.js';
+export type { StateInfo, SubscriptionState } from './subscribe/subscription.js';
 export { TopicDefinitionImpl, topic } from './topic.js';
 export type { Expect, IsEqual, IsLiteral, IsStringLiteral, MaybePromise, Simplify } from './util-types.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.js';

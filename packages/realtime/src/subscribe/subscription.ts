@@ -188,9 +188,15 @@ export class Subscription {
     if (this.jwt !== undefined && !this.needsFreshToken && !stale) return this.jwt;
     const fresh =
       this.jwt !== undefined && this.options.refreshToken ? this.options.refreshToken : this.options.jwt;
-    this.jwt = await fresh();
+    let jwt = await fresh();
+    // A given key that already expired: replace it before the server refuses it.
+    const given = jwtExpiresAt(jwt);
+    const refresh = this.options.refreshToken;
+    if (refresh && fresh !== refresh && given !== undefined && given < Date.now() + 1000)
+      jwt = await refresh();
+    this.jwt = jwt;
     this.needsFreshToken = false;
-    return this.jwt;
+    return jwt;
   }
 
   /** Where to continue from: the last delivered position, or "now" to learn it. */
