@@ -17,6 +17,7 @@ export {
 export type { PublishAck, PublishOptions, StreamPublishAck, StreamSource } from './publish.js';
 export { Realtime, type RealtimeOptions } from './realtime.js';
 export type { BackoffOptions } from './subscribe/backoff.js';
+export { type Position, positionOf } from './subscribe/position.js';
 export { getSubscriptionToken, type SubscribeOptions, subscribe } from './subscribe/subscribe.js';
 export type { StateInfo, SubscriptionState } from './subscribe/subscription.js';
 export { TopicDefinitionImpl, topic } from './topic.js';

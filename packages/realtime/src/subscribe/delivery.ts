@@ -7,6 +7,7 @@ import { RealtimeError } from '../errors.js';
 import { BoundedStream, DEFAULT_MAX_BUFFERED } from './bounded-stream.js';
 import type { StreamMapper } from './fanout.js';
 import { asyncIterable } from './iterable.js';
+import { type Position, recordPosition } from './position.js';
 
 /** Datastreams one output keeps open at once (a start without an end would otherwise stay forever). */
 export const MAX_OPEN_DATASTREAMS = 1_000;
@@ -22,6 +23,8 @@ export interface Delivery {
   envId: string | undefined;
   /** For the datastream kinds. */
   streamId: string | undefined;
+  /** Herald's position of the message in its channel (see `positionOf`). */
+  position: Position | undefined;
 }
 
 export interface DataMessage {
@@ -61,6 +64,12 @@ function dataMessage(d: Delivery): DataMessage {
   };
 }
 
+/** Records the delivery's position for the message object its reader gets. */
+function positioned<M extends object>(message: M, d: Delivery): M {
+  if (d.position) recordPosition(message, d.position);
+  return message;
+}
+
 /**
  * Message objects for one output. Each output gets its own `stream` per datastream (W3: 0.4.7 gave
  * every consumer the same stream, which only one could lock), bounded like any stream, and ended (or
@@ -89,7 +98,7 @@ export function messageMapper(maxBuffered = DEFAULT_MAX_BUFFERED): StreamMapper<
   };
   return {
     map(d) {
-      if (d.kind === 'data') return dataMessage(d);
+      if (d.kind === 'data') return positioned(dataMessage(d), d);
       const streamId = d.streamId ?? '';
       const s = streamFor(streamId);
       if (d.kind === 'chunk') s.push(d.data);
@@ -97,16 +106,19 @@ export function messageMapper(maxBuffered = DEFAULT_MAX_BUFFERED): StreamMapper<
         s.end();
         open.delete(streamId);
       }
-      return {
-        channel: d.channel,
-        topic: d.topic,
-        data: d.data,
-        fnId: d.fnId,
-        runId: d.runId,
-        kind: d.kind,
-        streamId,
-        stream: asyncIterable(s.readable),
-      };
+      return positioned(
+        {
+          channel: d.channel,
+          topic: d.topic,
+          data: d.data,
+          fnId: d.fnId,
+          runId: d.runId,
+          kind: d.kind,
+          streamId,
+          stream: asyncIterable(s.readable),
+        },
+        d,
+      );
     },
     end() {
       for (const s of open.values()) s.end();

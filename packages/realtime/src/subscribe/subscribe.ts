@@ -13,6 +13,7 @@ import type { WebSocketConstructor } from '../websocket.js';
 import type { BackoffOptions } from './backoff.js';
 import type { OutMessage } from './delivery.js';
 import { asyncIterable } from './iterable.js';
+import type { Position } from './position.js';
 import { type StateInfo, Subscription, type SubscriptionState } from './subscription.js';
 
 export interface SubscribeOptions<TToken extends Realtime.Subscribe.Token = Realtime.Subscribe.Token> {
@@ -60,6 +61,26 @@ export interface SubscribeOptions<TToken extends Realtime.Subscribe.Token = Real
   onStateChange?: (state: SubscriptionState, info: StateInfo) => void;
   /** A connection silent for this long is presumed dead and replaced (default 45 000 ms; 0: never). */
   heartbeatTimeoutMs?: number;
+  /**
+   * **Herald**: where the stream starts. Default: with the next message published. `'oldest'`: with
+   * the oldest message the server still keeps for the channel (e.g. a page reloaded in the middle of
+   * a datastream gets the whole stream again). A position (`positionOf(message)` of the last message
+   * the app handled, e.g. kept in `sessionStorage`): with the message after it — if the server no
+   * longer has everything since, `onStateChange('open', { recovered: false })` and an `onError`
+   * `not_recovered` error say so, and the stream continues live.
+   */
+  since?: 'oldest' | Position;
+}
+
+function checkSince(since: unknown): 'oldest' | Position | undefined {
+  if (since === undefined || since === 'oldest') return since;
+  const p = since as Partial<Position> | null;
+  if (typeof p?.epoch === 'string' && p.epoch !== '' && Number.isSafeInteger(p.seq) && (p.seq as number) >= 0)
+    return { epoch: p.epoch, seq: p.seq as number };
+  throw new RealtimeError(
+    'invalid_argument',
+    "since must be 'oldest' or a position { epoch, seq } (from positionOf(message))",
+  );
 }
 
 function keyOf(t: string | { key?: string | undefined }): string {
@@ -117,6 +138,7 @@ export async function subscribe(
   const name = channelName(token.channel);
   const topics = [...token.topics];
   const settings = settingsFor(token.app, token.apiBaseUrl);
+  const since = checkSince(token.since);
   const subscription = new Subscription({
     channel: name,
     topics,
@@ -145,6 +167,7 @@ export async function subscribe(
       : undefined,
     onStateChange: token.onStateChange,
     heartbeatTimeoutMs: token.heartbeatTimeoutMs,
+    since,
   });
   // Streams exist only once connected: a failed connect leaves nothing behind.
   await subscription.connect();
@@ -162,6 +185,7 @@ export async function subscribe(
     unsubscribe: close,
   });
   Object.defineProperty(main, 'state', { get: () => subscription.currentState, enumerable: true });
+  subscription.start();
   return main as unknown as Realtime.Subscribe.StreamSubscription;
 }
 

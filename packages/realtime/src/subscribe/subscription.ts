@@ -38,6 +38,9 @@ import {
 import { Fanout } from './fanout.js';
 import { type Frame, parseFrame } from './frame.js';
 import { jwtExpiresAt } from './jwt-expiry.js';
+import type { Position } from './position.js';
+
+export type { Position } from './position.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -66,6 +69,8 @@ export interface SubscriptionOptions {
   onStateChange?: ((state: SubscriptionState, info: StateInfo) => void) | undefined;
   /** A connection silent for this long is presumed dead (default 45 000 ms; 0 disables). */
   heartbeatTimeoutMs?: number | undefined;
+  /** Where the first connection starts: live (default), the oldest message kept, or after a position. */
+  since?: 'oldest' | Position | undefined;
 }
 
 /** What a subscription is doing. */
@@ -88,11 +93,6 @@ export interface StateInfo {
 
 /** Server heartbeats come every 15 s by default; three missed ones mean the connection is dead. */
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000;
-
-export interface Position {
-  epoch: string;
-  seq: number;
-}
 
 type State = 'idle' | SubscriptionState;
 
@@ -119,10 +119,21 @@ export class Subscription {
   /** Frames wait here while an asynchronous validation is in progress, to keep their order. */
   private chain: Promise<void> | undefined;
   private readonly maxBuffered: number;
+  /**
+   * What reached the subscription before `start()`: the first connection can deliver frames (a
+   * replay, with `since`) in the same tick as it opens — Node's `ws` does — before `subscribe()` has
+   * attached its streams. Bounded by what one socket read holds.
+   */
+  private beforeStart: (() => void)[] | undefined = [];
 
   constructor(private readonly options: SubscriptionOptions) {
     this.topics = new Set(options.topics);
     this.maxBuffered = options.maxBufferedMessages ?? DEFAULT_MAX_BUFFERED;
+    // A given position is resumed from exactly as after a reconnect: the server says whether it
+    // could replay everything since (`recovered`), and nothing at or before it is delivered.
+    const since = options.since;
+    if (since !== undefined && since !== 'oldest')
+      this.positions.set(options.channel, { epoch: since.epoch, seq: since.seq });
   }
 
   /** The last position delivered for each channel (what a resume would start from). */
@@ -155,6 +166,18 @@ export class Subscription {
     this.watchOnline(Ctor);
   }
 
+  /** The outputs are attached: deliver what arrived meanwhile, then everything as it comes. */
+  start(): void {
+    const waiting = this.beforeStart ?? [];
+    this.beforeStart = undefined;
+    for (const op of waiting) op();
+  }
+
+  private toOutputs(op: () => void): void {
+    if (this.beforeStart) this.beforeStart.push(op);
+    else op();
+  }
+
   /** Ends the subscription: what was received is still delivered, then every stream ends normally. */
   close(reason = 'Userland closed connection'): void {
     if (this.state === 'closed') return;
@@ -162,7 +185,7 @@ export class Subscription {
     const wasOpen = this.state === 'open';
     this.stopTimers();
     this.setState('closed', { reason });
-    this.afterPending(() => this.fanout.close());
+    this.afterPending(() => this.toOutputs(() => this.fanout.close()));
     if (wasOpen && ws) ws.close(CloseCodes.Normal.code, reason.slice(0, 120));
   }
 
@@ -199,11 +222,17 @@ export class Subscription {
     return jwt;
   }
 
-  /** Where to continue from: the last delivered position, or "now" to learn it. */
+  /**
+   * Where to continue from: the last delivered position; before any, the oldest message kept when
+   * asked (`since: 'oldest'`), else "now" to learn the position.
+   */
   private resumeUrl(jwt: string): string {
     const url = new URL(connectUrl(this.options.baseUrl, jwt));
     const p = this.positions.get(this.options.channel);
-    url.searchParams.set('since', p ? `${p.epoch}:${p.seq}` : 'now');
+    url.searchParams.set(
+      'since',
+      p ? `${p.epoch}:${p.seq}` : this.options.since === 'oldest' ? 'oldest' : 'now',
+    );
     if (this.heartbeatTimeoutMs > 0) url.searchParams.set('heartbeat', '1');
     return url.href;
   }
@@ -378,7 +407,7 @@ export class Subscription {
     this.setState('closed', { error });
     this.afterPending(() => {
       this.notify(error);
-      this.fanout.fail(error);
+      this.toOutputs(() => this.fanout.fail(error));
     });
   }
 
@@ -539,16 +568,20 @@ export class Subscription {
       fnId: frame.fn_id,
       envId: frame.env_id,
       streamId,
+      position:
+        frame.epoch !== undefined && frame.seq !== undefined
+          ? { epoch: frame.epoch, seq: frame.seq }
+          : undefined,
     };
     const schema =
       frame.kind === 'data' && this.options.validate !== false ? this.options.schemas.get(topic) : undefined;
     if (!schema) {
-      this.fanout.write(delivery);
+      this.toOutputs(() => this.fanout.write(delivery));
       return undefined;
     }
     const result = validate(schema, frame.data);
     const finish = (r: Awaited<typeof result>) => {
-      if (r.ok) this.fanout.write({ ...delivery, data: r.value });
+      if (r.ok) this.toOutputs(() => this.fanout.write({ ...delivery, data: r.value }));
       else this.report(new ValidationError(channel, topic, r.issues, 'receive'));
     };
     if (result instanceof Promise) return result.then(finish);
@@ -591,7 +624,7 @@ export class Subscription {
     const wasOpen = this.state === 'open';
     this.stopTimers();
     this.setState('closed', { error });
-    this.fanout.fail(error);
+    this.toOutputs(() => this.fanout.fail(error));
     if (wasOpen && ws) ws.close(CloseCodes.Normal.code, 'client error');
   }
 
@@ -602,7 +635,7 @@ export class Subscription {
     if (code === CloseCodes.Normal.code) {
       this.stopTimers();
       this.setState('closed', { closeCode: code, reason });
-      this.afterPending(() => this.fanout.close());
+      this.afterPending(() => this.toOutputs(() => this.fanout.close()));
       return;
     }
     const action = actionForCloseCode(code);
