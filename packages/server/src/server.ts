@@ -144,19 +144,20 @@ export async function startHerald(
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
 
-  // One timer drives every connection's keepalive; ticking at half the shortest interval keeps the
-  // pong timeout honest without a timer per connection.
-  const tickMs = (Math.min(config.pingIntervalSeconds, config.pongTimeoutSeconds) * 1000) / 2;
-  const keepalive = setInterval(
-    () => {
-      const now = Date.now();
-      for (const c of hub.connections) {
-        c.keepalive(now);
-        if (config.enforceTokenExpiry) enforceTokenExpiry(c, now);
-      }
-    },
-    Math.max(tickMs, 50),
+  // One timer drives every connection's keepalive. It ticks often (at most every 250 ms) and each
+  // connection's first ping is jittered over the interval, so pings to thousands of connections that
+  // arrived together go out a few at a time instead of in one burst that stalls delivery.
+  const tickMs = Math.max(
+    50,
+    Math.min(250, (Math.min(config.pingIntervalSeconds, config.pongTimeoutSeconds) * 1000) / 2),
   );
+  const keepalive = setInterval(() => {
+    const now = Date.now();
+    for (const c of hub.connections) {
+      c.keepalive(now);
+      if (config.enforceTokenExpiry) enforceTokenExpiry(c, now);
+    }
+  }, tickMs);
   keepalive.unref();
 
   await new Promise<void>((resolve, reject) => {

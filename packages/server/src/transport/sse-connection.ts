@@ -21,7 +21,8 @@ export function sseEventWithId(pub: Publication): Buffer {
 
 export class SseConnection extends Connection {
   readonly transport = 'sse' as const;
-  private lastKeepaliveAt = Date.now();
+  /** Jittered like WebSocket pings (see ws-connection.ts). */
+  private lastKeepaliveAt: number;
 
   constructor(
     options: ConnectionOptions,
@@ -31,6 +32,7 @@ export class SseConnection extends Connection {
     private readonly eventIds: boolean,
   ) {
     super(options);
+    this.lastKeepaliveAt = Date.now() - Math.random() * keepaliveIntervalMs;
   }
 
   keepalive(now: number): void {

@@ -79,7 +79,8 @@ export class WsConnection extends Connection {
   /** Called once the upgrade completed. */
   attach(ws: WebSocket): void {
     this.ws = ws;
-    this.lastPingAt = Date.now();
+    // Jittered, so connections that arrived together are not all pinged in the same tick.
+    this.lastPingAt = Date.now() - Math.random() * this.keepaliveOptions.pingIntervalMs;
     ws.on('pong', () => {
       this.pingOutstandingSince = 0;
     });
