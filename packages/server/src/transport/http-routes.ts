@@ -1,6 +1,7 @@
 /**
  * The HTTP surface: Inngest's realtime endpoints at the origin root (§0.1), plus `/health`,
- * `/metrics` and `/dev`. Handlers only translate HTTP to calls on auth, the publisher and the hub.
+ * `/metrics`, `/dev`, the admin API and the inspector (`/`, `/assets/…`). Handlers only translate
+ * HTTP to calls on auth, the publisher and the hub.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerOf } from '../auth/authenticate.js';
@@ -9,6 +10,12 @@ import { badRequest, HttpError, notFound, unavailable } from '../protocol/errors
 import { parseTopicList, splitChannelKey } from '../protocol/topic.js';
 import { bodyChunks, discardRest, readBody } from './body.js';
 import type { ServerContext } from './context.js';
+import {
+  ASSETS_PREFIX,
+  MISSING_BUILD_NOTICE,
+  sendInspectorAsset,
+  sendInspectorPage,
+} from './inspector-assets.js';
 import { commonHeaders, preflight, sendError, sendJson } from './respond.js';
 import { handleSse } from './sse-endpoint.js';
 import { statusPage } from './status-page.js';
@@ -116,10 +123,16 @@ const dev: Handler = async (ctx, _req, res) => {
   });
 };
 
+// The inspector; without its build, a status page that says how to build it.
 const root: Handler = async (ctx, _req, res) => {
-  const html = statusPage(ctx);
+  if (await sendInspectorPage(res)) return;
+  const html = statusPage(ctx, MISSING_BUILD_NOTICE);
   res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
   res.end(html);
+};
+
+const inspectorAssets: Record<string, Handler> = {
+  GET: async (_ctx, _req, res, url) => sendInspectorAsset(res, url.pathname),
 };
 
 /**
@@ -175,7 +188,8 @@ export function createRequestListener(ctx: ServerContext) {
       preflight(req, res);
       return;
     }
-    const route = routes[url.pathname];
+    const route =
+      routes[url.pathname] ?? (url.pathname.startsWith(ASSETS_PREFIX) ? inspectorAssets : undefined);
     const handler = route?.[req.method ?? 'GET'];
     const run = async () => {
       if (route === undefined) throw notFound(`no route for ${url.pathname}`);

@@ -1,11 +1,12 @@
 /**
- * The page at `/` until the inspector lands: what is running, what is connected, and how to try it.
+ * The page at `/` when the inspector's build is missing (see inspector-assets.ts): what is running,
+ * what is connected, how to try it — and `notice`, which says how to get the inspector.
  */
 import type { ServerContext } from './context.js';
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function statusPage(ctx: ServerContext): string {
+export function statusPage(ctx: ServerContext, notice?: string): string {
   const s = ctx.hub.stats();
   const { config } = ctx;
   const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
@@ -17,6 +18,7 @@ export function statusPage(ctx: ServerContext): string {
 code,pre{background:#f4f4f4;border-radius:4px;padding:.1rem .3rem}pre{padding:.6rem;overflow:auto}
 td{padding:.2rem 1rem .2rem 0}.warn{color:#a40}</style></head>
 <body><h1>Herald</h1>
+${notice ? `<p class="warn">${escapeHtml(notice)}</p>` : ''}
 <p>Realtime server, ${config.mode === 'dev' ? '<b>dev mode</b>' : 'production mode'}; engine: <b>${escapeHtml(ctx.engine.name)}</b>.</p>
 ${config.mode === 'dev' && !config.signingKey ? '<p class="warn">Auth is off: anyone who can reach this port can publish and mint tokens.</p>' : ''}
 <table><tr><td>Connections</td><td id="connections">${s.connections}</td></tr>
