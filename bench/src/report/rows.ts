@@ -173,6 +173,11 @@ export function buildWarnings(results: Results): string[] {
       const x = r.result;
       if (x.completeness < 0.9999)
         out.push(`${where}: ${(x.completeness * 100).toFixed(2)}% of the expected messages arrived`);
+      if (x.completeness > 1.0001)
+        out.push(
+          `${where}: more messages arrived than publishes were acknowledged (${(x.completeness * 100).toFixed(1)}%): ` +
+            'some publishes were still unanswered when the publisher stopped',
+        );
       const closes = Object.entries(x.closes);
       if (closes.length > 0)
         out.push(
