@@ -12,6 +12,7 @@ import type { Config } from './config.js';
 import type { Engine } from './engine/engine.js';
 import { MemoryEngine } from './engine/memory.js';
 import { RedisEngine } from './engine/redis.js';
+import type { Connection, ConnectionOptions } from './hub/connection.js';
 import { Hub } from './hub/hub.js';
 import { enforceTokenExpiry } from './hub/token-expiry.js';
 import { WriteScheduler } from './hub/write-scheduler.js';
@@ -96,6 +97,15 @@ export async function startHerald(
   const scheduler = new WriteScheduler();
   let shuttingDown = false;
   const counts = metrics.counts;
+  const optionsByEnv = new Map<string, ConnectionOptions>();
+  const onSlowConsumer = (c: Connection) => {
+    counts.slowConsumers++;
+    log.warn({ conn: c.id, transport: c.transport }, 'slow consumer disconnected (4008)');
+  };
+  const onWritten = (messages: number, bytes: number) => {
+    counts.delivered += messages;
+    counts.deliveredBytes += bytes;
+  };
   const ctx: ServerContext = {
     config,
     auth,
@@ -106,19 +116,15 @@ export async function startHerald(
     metrics,
     log,
     closing: () => shuttingDown,
-    connectionOptions: (env) => ({
-      env,
-      sendQueueBytes: config.sendQueueBytes,
-      scheduler,
-      onSlowConsumer: (c) => {
-        counts.slowConsumers++;
-        log.warn({ conn: c.id, transport: c.transport }, 'slow consumer disconnected (4008)');
-      },
-      onWritten: (messages, bytes) => {
-        counts.delivered += messages;
-        counts.deliveredBytes += bytes;
-      },
-    }),
+    // One options object per env, shared by that env's connections.
+    connectionOptions: (env) => {
+      let o = optionsByEnv.get(env);
+      if (o === undefined) {
+        o = { env, sendQueueBytes: config.sendQueueBytes, scheduler, onSlowConsumer, onWritten };
+        optionsByEnv.set(env, o);
+      }
+      return o;
+    },
   };
 
   try {

@@ -7,12 +7,15 @@
  * the kernel yet. A connection that overflows it reads too slowly; it is closed with 4008 so it can
  * never stall delivery to others nor grow the heap.
  */
-import { randomUUID } from 'node:crypto';
 import type { Publication } from '../engine/engine.js';
 import { type CloseCode, CloseCodes } from '../protocol/close-codes.js';
 import type { Flushable, WriteScheduler } from './write-scheduler.js';
 
 export type Transport = 'ws' | 'sse';
+
+let lastId = 0;
+/** Shared empty queue: a connection allocates its own only once it has something to send. */
+const EMPTY: Buffer[] = [];
 
 /** Named states of a connection. */
 export const ConnState = {
@@ -37,7 +40,8 @@ export interface ConnectionOptions {
 }
 
 export abstract class Connection implements Flushable {
-  readonly id = randomUUID();
+  /** Unique within this process (for logs). */
+  readonly id = ++lastId;
   abstract readonly transport: Transport;
   readonly env: string;
   readonly openedAt = Date.now();
@@ -49,11 +53,12 @@ export abstract class Connection implements Flushable {
   /** The lifetime of that token (ms), to scale the warning for short-lived tokens. */
   tokenLifetimeMs = Number.POSITIVE_INFINITY;
   /** channelKey → topics subscribed in that channel. Maintained by the hub. */
-  readonly subscriptions = new Map<string, Set<string>>();
+  /** channelKey → topics (an array: connections hold few, and arrays are smaller than Sets). */
+  readonly subscriptions = new Map<string, string[]>();
 
   /** Live publications held per channel while that channel's history is replayed. */
   private held: Map<string, { pubs: Publication[]; bytes: number }> | undefined;
-  private pending: Buffer[] = [];
+  private pending: Buffer[] = EMPTY;
   private pendingBytes = 0;
   private marked = false;
 
@@ -73,7 +78,7 @@ export abstract class Connection implements Flushable {
   /** Number of (channel, topic) subscriptions. */
   get subscriptionCount(): number {
     let n = 0;
-    for (const t of this.subscriptions.values()) n += t.size;
+    for (const t of this.subscriptions.values()) n += t.length;
     return n;
   }
 
@@ -155,7 +160,7 @@ export abstract class Connection implements Flushable {
     if (this.state !== ConnState.Open || this.pending.length === 0) return;
     const batch = this.pending;
     const bytes = this.pendingBytes;
-    this.pending = [];
+    this.pending = EMPTY;
     this.pendingBytes = 0;
     this.write(batch);
     this.options.onWritten(batch.length, bytes);
@@ -167,7 +172,7 @@ export abstract class Connection implements Flushable {
     // Flush what is queued first so nothing accepted before the close is dropped on a clean close.
     if (this.state === ConnState.Open && code !== CloseCodes.SlowConsumer) this.flush();
     this.state = ConnState.Closing;
-    this.pending = [];
+    this.pending = EMPTY;
     this.pendingBytes = 0;
     this.held = undefined;
     this.closeTransport(code, reason);
@@ -176,7 +181,7 @@ export abstract class Connection implements Flushable {
   /** Drops the transport at once, without a close handshake. */
   terminate(): void {
     this.state = ConnState.Closing;
-    this.pending = [];
+    this.pending = EMPTY;
     this.pendingBytes = 0;
     this.destroyTransport();
   }
@@ -184,7 +189,7 @@ export abstract class Connection implements Flushable {
   /** The transport is gone. */
   markClosed(): void {
     this.state = ConnState.Closed;
-    this.pending = [];
+    this.pending = EMPTY;
     this.pendingBytes = 0;
   }
 
@@ -201,7 +206,8 @@ export abstract class Connection implements Flushable {
       this.overflow();
       return;
     }
-    this.pending.push(buf);
+    if (this.pending === EMPTY) this.pending = [buf];
+    else this.pending.push(buf);
     this.pendingBytes += buf.length;
     if (!this.marked && this.state === ConnState.Open) {
       this.marked = true;

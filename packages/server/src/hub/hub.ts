@@ -103,7 +103,7 @@ export class Hub implements EngineSink {
     // not leave subscriptions behind that nothing would ever release.
     if (!this.connections.has(c)) return false;
     let topics = c.subscriptions.get(channelKey);
-    if (topics?.has(topic)) return false;
+    if (topics?.includes(topic)) return false;
     let entry = this.channels.get(channelKey);
     if (entry === undefined) {
       entry = {
@@ -124,10 +124,10 @@ export class Hub implements EngineSink {
     set.add(c);
     entry.refs++;
     if (topics === undefined) {
-      topics = new Set();
+      topics = [];
       c.subscriptions.set(channelKey, topics);
     }
-    topics.add(topic);
+    topics.push(topic);
     this.subscriptionCount++;
     try {
       await entry.ready;
@@ -141,8 +141,10 @@ export class Hub implements EngineSink {
   /** Returns false if the connection was not subscribed to it. */
   unsubscribe(c: Connection, channelKey: string, topic: string): boolean {
     const topics = c.subscriptions.get(channelKey);
-    if (!topics?.delete(topic)) return false;
-    if (topics.size === 0) c.subscriptions.delete(channelKey);
+    const at = topics === undefined ? -1 : topics.indexOf(topic);
+    if (topics === undefined || at < 0) return false;
+    topics.splice(at, 1);
+    if (topics.length === 0) c.subscriptions.delete(channelKey);
     this.subscriptionCount--;
     const entry = this.channels.get(channelKey);
     if (entry === undefined) return true;

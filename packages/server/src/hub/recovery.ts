@@ -68,7 +68,7 @@ async function recoverChannel(engine: Engine, c: Connection, p: ChannelPlan): Pr
   const h = await engine.history(p.key, { since: start === 'now' ? undefined : start });
   const replays = start === 'oldest' || (start !== 'now' && h.recovered);
   const subscribed = c.subscriptions.get(p.key);
-  const wanted = (pub: Publication) => subscribed?.has(pub.topic) ?? false;
+  const wanted = (pub: Publication) => subscribed?.includes(pub.topic) ?? false;
   if (!replays) {
     // Live only: everything held was published after registration, so it all goes out.
     const held = c.releaseLive(p.key);

@@ -52,12 +52,22 @@ function truncateReason(reason: string): string {
  */
 export const HEARTBEAT_FRAME = '{"kind":"ping","data":"","topic":""}';
 
+/** Shared by every WebSocket connection of a server (one object, not one per connection). */
 export interface KeepaliveOptions {
   pingIntervalMs: number;
   pongTimeoutMs: number;
-  /** Also send HEARTBEAT_FRAME with every ping. */
-  heartbeatFrames: boolean;
   onPongTimeout: (c: Connection) => void;
+}
+
+/** Where a `ws` socket keeps its connection, so shared event handlers can find it. */
+export const CONNECTION = Symbol('herald.connection');
+
+/** A `ws` WebSocket carrying its Herald connection. */
+export type TaggedWebSocket = WebSocket & { [CONNECTION]?: WsConnection };
+
+// Shared handlers: `this` is the emitting WebSocket; no closure is allocated per connection.
+function onPong(this: TaggedWebSocket): void {
+  this[CONNECTION]?.pong();
 }
 
 export class WsConnection extends Connection {
@@ -72,22 +82,29 @@ export class WsConnection extends Connection {
     options: ConnectionOptions,
     private readonly socket: Duplex,
     private readonly keepaliveOptions: KeepaliveOptions,
+    /** Also send HEARTBEAT_FRAME with every ping (the client asked with `?heartbeat`). */
+    private readonly heartbeatFrames: boolean,
   ) {
     super(options);
   }
 
   /** Called once the upgrade completed. */
-  attach(ws: WebSocket): void {
+  attach(ws: TaggedWebSocket): void {
     this.ws = ws;
+    ws[CONNECTION] = this;
     // Jittered, so connections that arrived together are not all pinged in the same tick.
     this.lastPingAt = Date.now() - Math.random() * this.keepaliveOptions.pingIntervalMs;
-    ws.on('pong', () => {
-      this.pingOutstandingSince = 0;
-    });
-    ws.on('close', () => {
-      if (this.closeTimer) clearTimeout(this.closeTimer);
-    });
+    ws.on('pong', onPong);
     this.markOpen();
+  }
+
+  pong(): void {
+    this.pingOutstandingSince = 0;
+  }
+
+  override markClosed(): void {
+    super.markClosed();
+    if (this.closeTimer) clearTimeout(this.closeTimer);
   }
 
   keepalive(now: number): void {
@@ -106,7 +123,7 @@ export class WsConnection extends Connection {
       this.lastPingAt = now;
       this.pingOutstandingSince = now;
       ws.ping();
-      if (this.keepaliveOptions.heartbeatFrames) this.deliverControl(HEARTBEAT_FRAME);
+      if (this.heartbeatFrames) this.deliverControl(HEARTBEAT_FRAME);
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { type RawData, WebSocketServer } from 'ws';
 import { bearerOf } from '../auth/authenticate.js';
 import { recover, register } from '../hub/recovery.js';
 import { applyControlFrame } from '../hub/subscriptions.js';
@@ -16,10 +16,15 @@ import { unavailable } from '../protocol/errors.js';
 import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
 import { rejectUpgrade } from './respond.js';
-import { WsConnection } from './ws-connection.js';
+import { CONNECTION, type KeepaliveOptions, type TaggedWebSocket, WsConnection } from './ws-connection.js';
 
 export class WsEndpoint {
   private readonly wss: WebSocketServer;
+  private readonly keepalive: KeepaliveOptions;
+  // Handlers shared by every connection (`this` is the emitter), so a connection costs no closures.
+  private readonly onSocketClose: (this: TaggedSocket) => void;
+  private readonly onWsError: (this: TaggedWebSocket, err: Error) => void;
+  private readonly onWsMessage: (this: TaggedWebSocket, data: RawData, isBinary: boolean) => void;
 
   constructor(private readonly ctx: ServerContext) {
     this.wss = new WebSocketServer({
@@ -28,11 +33,48 @@ export class WsEndpoint {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    this.keepalive = {
+      pingIntervalMs: ctx.config.pingIntervalSeconds * 1000,
+      pongTimeoutMs: ctx.config.pongTimeoutSeconds * 1000,
+      onPongTimeout: () => ctx.metrics.counts.pongTimeouts++,
+    };
+    this.onSocketClose = function (this: TaggedSocket) {
+      // However the socket ends — a handshake the WebSocket library refuses (400, and no
+      // callback), a client that vanishes — the connection leaves the hub with it.
+      const conn = this[CONNECTION];
+      if (conn === undefined) return;
+      conn.markClosed();
+      ctx.hub.remove(conn);
+    };
+    this.onWsError = function (this: TaggedWebSocket, err: Error) {
+      ctx.log.debug({ err, conn: this[CONNECTION]?.id }, 'websocket error');
+    };
+    this.onWsMessage = function (this: TaggedWebSocket, data: RawData, isBinary: boolean) {
+      const conn = this[CONNECTION];
+      if (conn === undefined) return;
+      if (isBinary) {
+        ctx.metrics.counts.invalidClientFrames++;
+        return;
+      }
+      const parsed = parseClientFrame(data.toString());
+      if (!parsed.ok) {
+        ctx.metrics.counts.invalidClientFrames++;
+        ctx.log.debug({ conn: conn.id, reason: parsed.reason }, 'ignored client frame');
+        return;
+      }
+      applyControlFrame(ctx.hub, ctx.auth, conn, parsed.frame).then(
+        (reply) => conn.deliverControl(reply),
+        (err) => {
+          ctx.log.error({ err }, 'control frame failed');
+          conn.close(CloseCodes.InternalError);
+        },
+      );
+    };
   }
 
-  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+  async upgrade(req: IncomingMessage, socket: TaggedSocket, head: Buffer, url: URL): Promise<void> {
     const { ctx } = this;
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroySocket);
     let claims: Awaited<ReturnType<typeof ctx.auth.subscriber>>;
     let resume: ResumeRequest | undefined;
     try {
@@ -44,20 +86,16 @@ export class WsEndpoint {
       rejectUpgrade(socket, err);
       return;
     }
-    const conn = new WsConnection(ctx.connectionOptions(claims.env), socket, {
-      pingIntervalMs: ctx.config.pingIntervalSeconds * 1000,
-      pongTimeoutMs: ctx.config.pongTimeoutSeconds * 1000,
-      heartbeatFrames: url.searchParams.has('heartbeat'),
-      onPongTimeout: () => ctx.metrics.counts.pongTimeouts++,
-    });
+    const conn = new WsConnection(
+      ctx.connectionOptions(claims.env),
+      socket,
+      this.keepalive,
+      url.searchParams.has('heartbeat'),
+    );
     conn.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
     ctx.hub.add(conn);
-    // However the socket ends — a handshake the WebSocket library refuses (400, and no callback), a
-    // client that vanishes — the connection leaves the hub with it.
-    socket.once('close', () => {
-      conn.markClosed();
-      ctx.hub.remove(conn);
-    });
+    socket[CONNECTION] = conn;
+    socket.on('close', this.onSocketClose);
     let plans: Awaited<ReturnType<typeof register>>;
     try {
       plans = await register(ctx.hub, conn, claims, resume);
@@ -72,31 +110,9 @@ export class WsEndpoint {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('error', (err) => ctx.log.debug({ err, conn: conn.id }, 'websocket error'));
-      ws.on('close', () => {
-        conn.markClosed();
-        ctx.hub.remove(conn);
-      });
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) {
-          ctx.metrics.counts.invalidClientFrames++;
-          return;
-        }
-        const parsed = parseClientFrame(data.toString());
-        if (!parsed.ok) {
-          ctx.metrics.counts.invalidClientFrames++;
-          ctx.log.debug({ conn: conn.id, reason: parsed.reason }, 'ignored client frame');
-          return;
-        }
-        applyControlFrame(ctx.hub, ctx.auth, conn, parsed.frame).then(
-          (reply) => conn.deliverControl(reply),
-          (err) => {
-            ctx.log.error({ err }, 'control frame failed');
-            conn.close(CloseCodes.InternalError);
-          },
-        );
-      });
+    this.wss.handleUpgrade(req, socket, head, (ws: TaggedWebSocket) => {
+      ws.on('error', this.onWsError);
+      ws.on('message', this.onWsMessage);
       conn.attach(ws);
       if (plans.length > 0)
         recover(ctx.engine, conn, plans).catch((err: unknown) => {
@@ -109,4 +125,10 @@ export class WsEndpoint {
   close(): void {
     this.wss.close();
   }
+}
+
+type TaggedSocket = Duplex & { [CONNECTION]?: WsConnection };
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
