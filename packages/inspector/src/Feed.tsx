@@ -54,12 +54,12 @@ export function Feed({ selection, adminKey, onSelect }: Props) {
         </label>
         <button type="submit">Watch</button>
       </form>
-      <Subscription key={id} selection={selection} adminKey={adminKey} />
+      <ChannelFeed key={id} selection={selection} adminKey={adminKey} />
     </section>
   );
 }
 
-function Subscription({ selection, adminKey }: { selection: Selection; adminKey: string | undefined }) {
+function ChannelFeed({ selection, adminKey }: { selection: Selection; adminKey: string | undefined }) {
   const { channel, topics } = selection;
   const { data, state, error, reset } = useInngestSubscription({
     refreshToken: async () => ({ channel, topics, key: await mintToken(channel, topics, adminKey) }),

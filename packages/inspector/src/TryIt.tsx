@@ -7,7 +7,7 @@ import { publishJson, publishStream } from './api.js';
 import type { Selection } from './selection.js';
 
 /** What "Stream text" sends, piece by piece: like tokens from a model. */
-export const STREAM_TEXT =
+const STREAM_TEXT =
   'Herald streams text as it is written: each piece becomes a chunk, and subscribers see it grow in place.';
 
 function pieces(text: string): string[] {
