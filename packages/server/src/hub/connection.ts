@@ -162,7 +162,7 @@ export abstract class Connection implements Flushable {
     const bytes = this.pendingBytes;
     this.pending = EMPTY;
     this.pendingBytes = 0;
-    this.write(batch);
+    this.write(this.options.scheduler.join(batch, bytes));
     this.options.onWritten(batch.length, bytes);
   }
 
@@ -219,8 +219,8 @@ export abstract class Connection implements Flushable {
   protected abstract encode(pub: Publication): Buffer;
   protected abstract encodeRaw(text: string): Buffer;
   protected abstract encodeControl(json: string): Buffer;
-  /** Writes queued frames, in order, ideally in one syscall. */
-  protected abstract write(frames: Buffer[]): void;
+  /** Writes queued frames, joined into one Buffer (one syscall). */
+  protected abstract write(data: Buffer): void;
   /** Bytes the transport accepted but has not flushed to the kernel yet. */
   protected abstract bufferedBytes(): number;
   protected abstract closeTransport(code: CloseCode, reason: string): void;

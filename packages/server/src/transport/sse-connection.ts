@@ -61,15 +61,9 @@ export class SseConnection extends Connection {
     return sseEvent(json);
   }
 
-  protected write(frames: Buffer[]): void {
+  protected write(data: Buffer): void {
     if (this.res.writableEnded) return;
-    if (frames.length === 1) {
-      this.res.write(frames[0] as Buffer);
-      return;
-    }
-    this.res.cork();
-    for (const f of frames) this.res.write(f);
-    this.res.uncork();
+    this.res.write(data);
   }
 
   protected bufferedBytes(): number {

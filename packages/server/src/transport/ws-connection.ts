@@ -141,16 +141,9 @@ export class WsConnection extends Connection {
     return textFrame(json);
   }
 
-  protected write(frames: Buffer[]): void {
+  protected write(data: Buffer): void {
     if (this.ws?.readyState !== WebSocket.OPEN) return;
-    if (frames.length === 1) {
-      this.socket.write(frames[0] as Buffer);
-      return;
-    }
-    // Corked writes leave as one writev.
-    this.socket.cork();
-    for (const f of frames) this.socket.write(f);
-    this.socket.uncork();
+    this.socket.write(data);
   }
 
   protected bufferedBytes(): number {
