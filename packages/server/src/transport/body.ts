@@ -15,19 +15,56 @@ export function bodyChunks(req: IncomingMessage): AsyncIterable<Buffer> {
   return { [Symbol.asyncIterator]: () => req.iterator({ destroyOnReturn: false }) };
 }
 
-/** Reads the whole body; past `limit` bytes throws 413 (never truncates, F3). */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body; past `limit` bytes throws 413 (never truncates, F3). Event listeners rather
+ * than an async iterator: this runs for every publish, and the iterator costs a promise per chunk.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit)
-    throw tooLarge(`body is ${declared} bytes; the limit is ${limit} bytes`, { limit });
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of bodyChunks(req)) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(`body is larger than the limit of ${limit} bytes`, { limit });
-    parts.push(chunk);
-  }
-  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size);
+    return Promise.reject(tooLarge(`body is ${declared} bytes; the limit is ${limit} bytes`, { limit }));
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        // Leave the request alive (paused): the caller answers 413 and then discards the rest.
+        req.pause();
+        reject(tooLarge(`body is larger than the limit of ${limit} bytes`, { limit }));
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      if (req.complete) return;
+      cleanup();
+      reject(
+        Object.assign(new Error('the client went away before sending the whole body'), {
+          code: 'ECONNRESET',
+        }),
+      );
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 /**
