@@ -25,9 +25,11 @@ import { type LatencyParams, latency } from './scenarios/latency.js';
 import { laterScenarios } from './scenarios/later.js';
 import { type MemoryParams, memory } from './scenarios/memory.js';
 import { type PublishParams, publishRate } from './scenarios/publish.js';
+import { type RecoveryParams, recovery } from './scenarios/recovery.js';
+import { SDK_SEND_QUEUE_BYTES, type SdkParams, sdk } from './scenarios/sdk.js';
 import { ROOT, type RunningTarget, startTarget, stopTarget, TARGETS, type TargetSpec } from './targets.js';
 
-const SCENARIOS = ['fanout', 'latency', 'memory', 'publish'] as const;
+const SCENARIOS = ['fanout', 'latency', 'memory', 'publish', 'sdk', 'recovery'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 interface Plan {
@@ -35,6 +37,8 @@ interface Plan {
   latency: LatencyParams;
   memory: MemoryParams;
   publish: PublishParams;
+  sdk: SdkParams;
+  recovery: RecoveryParams;
 }
 
 const PAYLOAD_BYTES = 100;
@@ -72,6 +76,15 @@ const FULL: Plan = {
   },
   memory: { levels: [10_000, 50_000], settleMs: 2_000 },
   publish: { connections: 32, durationSeconds: 10, payloadBytes: PAYLOAD_BYTES },
+  sdk: {
+    live: 100_000,
+    backlog: 100_000,
+    unread: 100_000,
+    payloadBytes: PAYLOAD_BYTES,
+    publishConnections: 2,
+    publishWindow: 8,
+  },
+  recovery: { messages: 1_000, repeats: 9, payloadBytes: PAYLOAD_BYTES },
 };
 
 const QUICK: Plan = {
@@ -96,6 +109,15 @@ const QUICK: Plan = {
   },
   memory: { levels: [1_000, 3_000], settleMs: 500 },
   publish: { connections: 16, durationSeconds: 2, payloadBytes: PAYLOAD_BYTES },
+  sdk: {
+    live: 10_000,
+    backlog: 20_000,
+    unread: 20_000,
+    payloadBytes: PAYLOAD_BYTES,
+    publishConnections: 2,
+    publishWindow: 8,
+  },
+  recovery: { messages: 1_000, repeats: 3, payloadBytes: PAYLOAD_BYTES },
 };
 
 const USAGE = `usage: npm run bench [-- options]
@@ -180,6 +202,8 @@ function machine(fdLimit: number): Machine {
       autocannon: version('autocannon'),
       'hdr-histogram-js': version('hdr-histogram-js'),
       '@herald/server': version('@herald/server'),
+      '@herald/realtime': version('@herald/realtime'),
+      '@inngest/realtime': version('@inngest/realtime'),
     },
   };
 }
@@ -247,15 +271,30 @@ async function main(): Promise<number> {
     caseId: string,
     spec: TargetSpec,
     fn: (t: RunningTarget) => Promise<R>,
+    heraldArgs: string[] = [],
   ): Promise<void> => {
     progress.stage(`${scenario} ${caseId} · ${spec.label}`);
     let t: RunningTarget | undefined;
     const busyBefore = args.quick ? undefined : await waitQuiet();
     try {
-      t = await startTarget(spec, profileDir ? { cpuProfileDir: profileDir } : {});
+      t = await startTarget(spec, { ...(profileDir ? { cpuProfileDir: profileDir } : {}), heraldArgs });
       const result = await fn(t);
-      runs.push({ scenario, case: caseId, target: spec.id, ok: true, result, busyBefore } as Run);
-      progress.log(`  ✓ ${scenario} ${caseId} · ${spec.label}`);
+      // Problems a scenario recorded without stopping (e.g. a client read fewer messages than sent):
+      // the figures are kept, and the run counts as failed for the exit code.
+      const problems = (result as { errors?: string[] }).errors ?? [];
+      runs.push({
+        scenario,
+        case: caseId,
+        target: spec.id,
+        ok: true,
+        result,
+        busyBefore,
+        ...(problems.length > 0 ? { error: problems.join('\n') } : {}),
+      } as Run);
+      if (problems.length > 0) {
+        progress.log(`  ✗ ${scenario} ${caseId} · ${spec.label}: ${problems.length} problem(s)`);
+        for (const p of problems.slice(0, 10)) progress.log(`      ${p}`);
+      } else progress.log(`  ✓ ${scenario} ${caseId} · ${spec.label}`);
     } catch (e) {
       const error = (e as Error).message;
       runs.push({ scenario, case: caseId, target: spec.id, ok: false, error } as Run);
@@ -290,6 +329,18 @@ async function main(): Promise<number> {
       const p = plan.publish;
       for (const spec of available)
         await runCase('publish', String(p.connections), spec, (t) => publishRate(ctx, t, p));
+    } else if (scenario === 'sdk') {
+      // Both SDK clients against one Herald (in-memory engine); a send queue that holds the backlog.
+      const p = plan.sdk;
+      for (const spec of available.filter((x) => x.id === 'herald-memory'))
+        await runCase('sdk', 'clients', spec, (t) => sdk(ctx, t, p, profileDir), [
+          '--send-queue',
+          String(SDK_SEND_QUEUE_BYTES),
+        ]);
+    } else if (scenario === 'recovery') {
+      const p = plan.recovery;
+      for (const spec of available.filter((x) => x.id === 'herald-memory' || x.id === 'herald-redis'))
+        await runCase('recovery', String(p.messages), spec, (t) => recovery(ctx, t, p));
     }
   }
   progress.done();
@@ -330,7 +381,7 @@ async function main(): Promise<number> {
   process.stdout.write(
     `\nwrote ${base}.{json,md,svg}${official ? ', bench/results/latest.*, docs/performance.md' : ''}\n`,
   );
-  const failed = runs.filter((r) => !r.ok);
+  const failed = runs.filter((r) => !r.ok || r.error !== undefined);
   if (failed.length > 0) {
     process.stderr.write(`bench: ${failed.length} run(s) failed (see above)\n`);
     return 1;

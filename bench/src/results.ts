@@ -4,6 +4,8 @@ import type { LatencyResult } from './scenarios/latency.js';
 import type { LaterScenario } from './scenarios/later.js';
 import type { MemoryResult } from './scenarios/memory.js';
 import type { PublishScenarioResult } from './scenarios/publish.js';
+import type { RecoveryResult } from './scenarios/recovery.js';
+import type { SdkResult } from './scenarios/sdk.js';
 import type { TargetId } from './targets.js';
 
 export interface Machine {
@@ -33,7 +35,9 @@ export type Run =
   | (RunBase & { scenario: 'fanout'; result?: FanoutResult })
   | (RunBase & { scenario: 'latency'; result?: LatencyResult })
   | (RunBase & { scenario: 'memory'; result?: MemoryResult })
-  | (RunBase & { scenario: 'publish'; result?: PublishScenarioResult });
+  | (RunBase & { scenario: 'publish'; result?: PublishScenarioResult })
+  | (RunBase & { scenario: 'sdk'; result?: SdkResult })
+  | (RunBase & { scenario: 'recovery'; result?: RecoveryResult });
 
 export interface Results {
   schema: 1;

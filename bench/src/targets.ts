@@ -87,6 +87,8 @@ export function freePort(): Promise<number> {
 export interface StartOptions {
   /** Write a CPU profile of each Herald node into this directory (`--cpu-prof`). */
   cpuProfileDir?: string;
+  /** Extra `herald dev` options for a scenario (Herald targets only), e.g. a larger send queue. */
+  heraldArgs?: string[];
 }
 
 function heraldArgs(port: number, o: StartOptions, extra: string[] = []): string[] {
@@ -107,6 +109,7 @@ function heraldArgs(port: number, o: StartOptions, extra: string[] = []): string
     '1h',
     '--shutdown-grace',
     '2s',
+    ...(o.heraldArgs ?? []),
     ...extra,
   ];
 }

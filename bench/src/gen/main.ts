@@ -1,7 +1,8 @@
 /**
  * A load-generator process, driven by the orchestrator over IPC: opens lean subscriber sockets
- * (`connect`), reports what they received (`snapshot`), or publishes (`publish`). It exits when the
- * orchestrator goes away, so it can never outlive a benchmark.
+ * (`connect`), reports what they received (`snapshot`), or publishes (`publish` for a time,
+ * `publish-count` for a number of messages). It exits when the orchestrator goes away, so it can
+ * never outlive a benchmark.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import * as hdr from 'hdr-histogram-js';
@@ -10,12 +11,15 @@ import type {
   ConnectResult,
   PaceRequest,
   ProgressMessage,
+  PublishCountRequest,
+  PublishCountResult,
   PublishRequest,
   SnapshotRequest,
   SubSnapshot,
 } from '../lib/ipc.js';
+import { publishPipelined } from '../lib/pipelined.js';
 import { LeanSocket, onSample, totals } from './lean-socket.js';
-import { publish } from './publisher.js';
+import { payload, publish } from './publisher.js';
 
 /** Latencies up to one minute, in microseconds, 3 significant digits. */
 const newHistogram = () =>
@@ -170,6 +174,28 @@ process.on('message', (m: { type: string; id: number }) => {
     send({ type: 'paced', id: m.id });
   } else if (m.type === 'snapshot') {
     send(snapshot(m as SnapshotRequest));
+  } else if (m.type === 'publish-count') {
+    const r = m as PublishCountRequest;
+    publishPipelined({
+      host: r.host,
+      port: r.port,
+      channel: r.channel,
+      topic: r.topic,
+      count: r.count,
+      connections: r.connections,
+      window: r.window,
+      body: () => payload(performance.timeOrigin + performance.now(), r.payloadBytes),
+      timeoutMs: r.timeoutMs,
+    }).then(
+      (res) => {
+        const out: PublishCountResult = { type: 'published-count', id: m.id, ...res };
+        send(out);
+      },
+      (e: Error) => {
+        process.stderr.write(`publish failed: ${e.stack}\n`);
+        process.exit(1);
+      },
+    );
   } else if (m.type === 'publish') {
     publish(m as PublishRequest).then(
       (r) => send({ ...r, id: m.id }),

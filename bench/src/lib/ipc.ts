@@ -128,13 +128,127 @@ export interface MemReply {
   arrayBuffers: number;
 }
 
+/** Publish exactly `count` messages as fast as the server accepts them (see lib/pipelined.ts). */
+export interface PublishCountRequest {
+  type: 'publish-count';
+  id: number;
+  host: string;
+  port: number;
+  channel: string;
+  topic: string;
+  count: number;
+  connections: number;
+  window: number;
+  payloadBytes: number;
+  timeoutMs: number;
+}
+
+export interface PublishCountResult {
+  type: 'published-count';
+  id: number;
+  ok: number;
+  failed: number;
+  ms: number;
+  statuses: Record<string, number>;
+}
+
+/** Which subscribe() an SDK client process runs. */
+export type SdkClientId = 'herald' | 'inngest-0.4.7';
+
+/**
+ * SDK client process (sdk/client.ts): subscribe with the SDK. `read`: a for-await loop reads the
+ * returned stream and counts; `unread`: nobody reads it (frames are counted at the WebSocket).
+ */
+export interface SdkSubscribeRequest {
+  type: 'sdk-subscribe';
+  id: number;
+  baseUrl: string;
+  channel: string;
+  topic: string;
+  key: string;
+  mode: 'read' | 'unread';
+  /** `read`: the loop stops after this many messages. */
+  expect: number;
+}
+
+export interface SdkSubscribed {
+  type: 'sdk-subscribed';
+  id: number;
+  /** heapUsed after a full GC, once subscribed. */
+  heapUsed: number;
+  sdkVersion: string;
+}
+
+/** `read`: answered when the loop has read `expect` messages, or the stream ended or failed. */
+export interface SdkReadRequest {
+  type: 'sdk-read';
+  id: number;
+  timeoutMs: number;
+}
+
+export interface SdkReadResult {
+  type: 'sdk-read';
+  id: number;
+  received: number;
+  /** ms (performance.now of the client) of the first and last message read. */
+  firstAt: number;
+  lastAt: number;
+  /** CPU µs (user + system) of the client process from subscribed to the last message. */
+  cpuMicros: number;
+  /** The end of the warm-up (the first 10 % of the messages): count, time, CPU µs so far. */
+  warmReceived: number;
+  warmAt: number;
+  warmCpuMicros: number;
+  /** Set when the stream ended (or the wait timed out) before `expect` messages. */
+  error?: string;
+}
+
+/** `unread`: answered once `frames` data frames reached the WebSocket, with heapUsed after a full GC. */
+export interface SdkHeapRequest {
+  type: 'sdk-heap';
+  id: number;
+  frames: number;
+  timeoutMs: number;
+}
+
+export interface SdkHeapResult {
+  type: 'sdk-heap';
+  id: number;
+  frames: number;
+  heapUsed: number;
+  rss: number;
+}
+
+/** `unread`: close (if the SDK can) and read what the unread stream held, then how it ended. */
+export interface SdkDrainRequest {
+  type: 'sdk-drain';
+  id: number;
+  /** Stop reading after this long without a message (0.4.7's stream never ends by itself). */
+  idleMs: number;
+  timeoutMs: number;
+}
+
+export interface SdkDrainResult {
+  type: 'sdk-drain';
+  id: number;
+  /** Messages the unread stream still delivered. */
+  held: number;
+  /** How it ended: an error's name and message, `ended`, or `still open` (idle). */
+  ending: string;
+}
+
 export type ChildMessage =
   | SubSnapshot
   | ConnectResult
   | PublishResult
+  | PublishCountResult
   | ProgressMessage
   | MemReply
-  | PacedReply;
+  | PacedReply
+  | SdkSubscribed
+  | SdkReadResult
+  | SdkHeapResult
+  | SdkDrainResult;
 
 let nextId = 1;
 

@@ -1,10 +1,11 @@
 /**
- * The results as one SVG image: a panel per scenario (fan-out, latency, memory, publish), a bar per
- * server, its value printed above it. Written by hand: no chart library, no fonts to install.
+ * The results as one SVG image: a panel per figure (fan-out, latency, memory, publish, recovery, and
+ * the SDK's rate, CPU and heap), a bar per server (or SDK client), its value printed above it.
+ * Written by hand: no chart library, no fonts to install.
  */
 import type { Results } from '../results.js';
 import type { TargetId } from '../targets.js';
-import { buildRows, type Cell, COLUMNS, type Row } from './rows.js';
+import { buildRows, buildSdkRows, type Cell, COLUMNS, type Row, SDK_LABELS, type SdkRow } from './rows.js';
 
 const COLORS: Record<TargetId, string> = {
   'naive-ws': '#8c8c8c',
@@ -12,11 +13,13 @@ const COLORS: Record<TargetId, string> = {
   'herald-memory': '#2f6fdf',
   'herald-redis': '#7b4fcf',
 };
+/** SDK clients: @herald/realtime in Herald's blue, 0.4.7 in green. */
+const SDK_COLORS = { herald: '#2f6fdf', inngest: '#3a9a5b' };
 
 const PANEL_W = 470;
 const PANEL_H = 300;
 const GAP = 20;
-const TOP = 70;
+const TOP = 88;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -39,7 +42,7 @@ function compact(n: number, digits: number): string {
 
 interface Group {
   label: string;
-  values: { target: TargetId; cell: Cell }[];
+  values: { color: string; cell: Cell }[];
 }
 
 function panel(x: number, y: number, title: string, groups: Group[], digits: number, log: boolean): string {
@@ -91,7 +94,7 @@ function panel(x: number, y: number, title: string, groups: Group[], digits: num
       if (typeof b.cell === 'number') {
         const h = Math.max(1, scale(b.cell));
         out.push(
-          `<rect x="${bx.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${(bw - 3).toFixed(1)}" height="${h.toFixed(1)}" fill="${COLORS[b.target]}"/>`,
+          `<rect x="${bx.toFixed(1)}" y="${(bottom - h).toFixed(1)}" width="${(bw - 3).toFixed(1)}" height="${h.toFixed(1)}" fill="${b.color}"/>`,
         );
         out.push(
           `<text x="${(bx + (bw - 3) / 2).toFixed(1)}" y="${(bottom - h - 4).toFixed(1)}" font-size="10" text-anchor="middle">${compact(b.cell, digits)}</text>`,
@@ -121,8 +124,26 @@ export function renderChart(results: Results): string {
   );
   const groupOf = (r: Row, label: string): Group => ({
     label,
-    values: shown.map((t) => ({ target: t, cell: r.cells[t] })),
+    values: shown.map((t) => ({ color: COLORS[t], cell: r.cells[t] })),
   });
+  const heraldOnly = (r: Row, label: string): Group => ({
+    label,
+    values: (['herald-memory', 'herald-redis'] as const)
+      .filter((t) => shown.includes(t))
+      .map((t) => ({ color: COLORS[t], cell: r.cells[t] })),
+  });
+  const sdkRows = buildSdkRows(results);
+  const sdkGroup = (r: SdkRow, label: string): Group => ({
+    label,
+    values: [
+      { color: SDK_COLORS.herald, cell: r.herald },
+      { color: SDK_COLORS.inngest, cell: r.inngest },
+    ],
+  });
+  const sdkPick = (part: string, metric: string) =>
+    sdkRows.filter((r) => r.section.startsWith(`SDK, ${part}`) && r.metric.startsWith(metric));
+  const partOf = (r: SdkRow) => /^SDK, (\w+)/.exec(r.section)?.[1] ?? r.section;
+  const rec = rows.filter((r) => r.section.startsWith('Recovery'));
   const fan = rows.filter((r) => r.section.startsWith('Fan-out'));
   const lat = rows.filter((r) => r.section.startsWith('Latency'));
   const mem = rows.filter((r) => r.section.startsWith('Memory') && r.metric.startsWith('RSS'));
@@ -133,15 +154,34 @@ export function renderChart(results: Results): string {
     const redis = /Redis, 3 nodes\): ([\d,]+)/.exec(s)?.[1];
     return redis ? `${conns} (Redis: ${redis})` : conns;
   };
+  const rowsOfPanels = sdkRows.length > 0 || rec.length > 0 ? 4 : 2;
   const w = PANEL_W * 2 + GAP * 3;
-  const h = TOP + PANEL_H * 2 + GAP * 2;
-  const legend = shown
-    .map(
-      (t, i) =>
-        `<rect x="${GAP + i * 190}" y="44" width="12" height="12" fill="${COLORS[t]}"/>` +
-        `<text x="${GAP + i * 190 + 18}" y="54" font-size="12">${esc(results.targets.find((x) => x.id === t)?.label ?? t)}</text>`,
-    )
-    .join('\n');
+  const h = TOP + PANEL_H * rowsOfPanels + GAP * rowsOfPanels;
+  // Servers on the first legend line, SDK clients on the second.
+  const keyLine = (keys: { color: string; label: string }[], y: number) =>
+    keys
+      .map(
+        (k, i) =>
+          `<rect x="${GAP + i * 190}" y="${y}" width="12" height="12" fill="${k.color}"/>` +
+          `<text x="${GAP + i * 190 + 18}" y="${y + 10}" font-size="12">${esc(k.label)}</text>`,
+      )
+      .join('\n');
+  const legend = [
+    keyLine(
+      shown.map((t) => ({ color: COLORS[t], label: results.targets.find((x) => x.id === t)?.label ?? t })),
+      42,
+    ),
+    sdkRows.length > 0
+      ? keyLine(
+          [
+            { color: SDK_COLORS.herald, label: `SDK: ${SDK_LABELS.herald}` },
+            { color: SDK_COLORS.inngest, label: `SDK: ${SDK_LABELS.inngest}` },
+          ],
+          62,
+        )
+      : '',
+  ].join('\n');
+  const rowY = (i: number) => TOP + (PANEL_H + GAP) * i;
   const m = results.machine;
   const body = [
     panel(
@@ -176,6 +216,44 @@ export function renderChart(results: Results): string {
       0,
       false,
     ),
+    ...(rowsOfPanels > 2
+      ? [
+          panel(
+            GAP,
+            rowY(2),
+            'SDK: messages/s read by subscribe() (higher is better)',
+            sdkPick('', 'messages/s').map((r) => sdkGroup(r, partOf(r))),
+            0,
+            false,
+          ),
+          panel(
+            GAP * 2 + PANEL_W,
+            rowY(2),
+            'SDK: client CPU µs per message (lower is better)',
+            sdkPick('', 'client CPU').map((r) => sdkGroup(r, partOf(r))),
+            1,
+            false,
+          ),
+          panel(
+            GAP,
+            rowY(3),
+            'SDK: heap growth, unread stream, MB (lower is better)',
+            sdkPick('unread', 'heap').map((r) =>
+              sdkGroup(r, r.metric.includes('second half') ? 'second half' : 'all messages'),
+            ),
+            1,
+            false,
+          ),
+          panel(
+            GAP * 2 + PANEL_W,
+            rowY(3),
+            'Recovery: replay of 1,000 missed messages, ms (lower is better)',
+            rec.map((r) => heraldOnly(r, r.metric.startsWith('slowest') ? 'slowest' : 'median')),
+            1,
+            false,
+          ),
+        ]
+      : []),
   ].join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="Helvetica, Arial, sans-serif">

@@ -3,6 +3,8 @@ import type { Results } from '../results.js';
 import {
   buildCpuRows,
   buildRows,
+  buildSdkNotes,
+  buildSdkRows,
   buildTargetChecks,
   buildWarnings,
   COLUMNS,
@@ -11,6 +13,8 @@ import {
   HERALD,
   metLabel,
   ratio,
+  SDK_LABELS,
+  sdkRatio,
 } from './rows.js';
 
 export function machineLine(results: Results): string {
@@ -18,7 +22,8 @@ export function machineLine(results: Results): string {
   return (
     `${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, Node ${m.node}, ${m.os}, ` +
     `load average at start ${m.loadAverage.join(' ')}, file descriptors per process ${m.fdLimit}, ` +
-    `commit ${m.commit}; ws ${m.versions.ws}, socket.io ${m.versions['socket.io']}, autocannon ${m.versions.autocannon}`
+    `commit ${m.commit}; ws ${m.versions.ws}, socket.io ${m.versions['socket.io']}, autocannon ${m.versions.autocannon}` +
+    (m.versions['@inngest/realtime'] ? `, @inngest/realtime ${m.versions['@inngest/realtime']}` : '')
   );
 }
 
@@ -37,6 +42,22 @@ export function renderTables(results: Results): string {
         `${formatRatio(ratio(r, HERALD, 'naive-ws'))} | ${formatRatio(ratio(r, HERALD, 'socketio'))} | ` +
         `${formatRatio(ratio(r, 'herald-redis', HERALD))} |`,
     );
+  const sdk = buildSdkRows(results);
+  if (sdk.length > 0) {
+    out.push(
+      '',
+      `SDK (scenario 6), each client in its own process against the same Herald (in-memory):`,
+      '',
+      `| Figure | ${SDK_LABELS.herald} | ${SDK_LABELS.inngest} | Herald SDK / 0.4.7 |`,
+      '|---|--:|--:|--:|',
+    );
+    for (const r of sdk)
+      out.push(
+        `| ${r.section}: ${r.metric} (${r.better} is better) | ${formatCell(r.herald, r.digits)} | ${formatCell(r.inngest, r.digits)} | ${formatRatio(sdkRatio(r))} |`,
+      );
+    const notes = buildSdkNotes(results);
+    if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
+  }
   const cpu = buildCpuRows(results);
   if (cpu.length > 0) {
     out.push(
@@ -69,7 +90,7 @@ export function renderTables(results: Results): string {
     out.push('', 'Warnings:', '');
     for (const w of warnings) out.push(`- ${w}`);
   }
-  const failed = results.runs.filter((r) => !r.ok);
+  const failed = results.runs.filter((r) => !r.ok || r.error !== undefined);
   if (failed.length > 0) {
     out.push('', 'Failed runs:', '');
     for (const f of failed)

@@ -3,6 +3,7 @@
  * per server, and the ratios Herald / naive ws and Herald / Socket.IO.
  */
 import type { Results, Run } from '../results.js';
+import { SDK_CLIENTS, type SdkClientResult, type SdkReadFigures, type SdkResult } from '../scenarios/sdk.js';
 import type { TargetId } from '../targets.js';
 
 export type Cell = number | 'failed' | 'not yet' | undefined;
@@ -129,7 +130,133 @@ export function buildRows(results: Results): Row[] {
       ),
     });
   }
+
+  const rec = by('recovery');
+  for (const c of cases(rec)) {
+    const runs = rec.filter((r) => r.case === c);
+    type R = { medianMs: number; maxMs: number; repetitions: unknown[] };
+    const first = runs.find((r) => r.ok && r.result)?.result as R | undefined;
+    const section = `Recovery, replay of ${int(Number(c))} missed messages on reconnect (median of ${first?.repetitions.length ?? '?'})`;
+    rows.push({
+      section,
+      metric: 'ms from upgrade request to the last message',
+      better: 'lower',
+      digits: 1,
+      cells: cellsFor(results, runs, (r: R) => r.medianMs),
+    });
+    rows.push({
+      section,
+      metric: 'slowest repetition ms',
+      better: 'lower',
+      digits: 1,
+      cells: cellsFor(results, runs, (r: R) => r.maxMs),
+    });
+  }
   return rows;
+}
+
+/** A figure of scenario 6: one cell per SDK client, and the ratio @herald/realtime / 0.4.7. */
+export interface SdkRow {
+  section: string;
+  metric: string;
+  better: 'higher' | 'lower';
+  digits: number;
+  herald: Cell;
+  inngest: Cell;
+}
+
+export const SDK_LABELS = {
+  herald: SDK_CLIENTS.find((c) => c.id === 'herald')?.label ?? 'herald',
+  inngest: SDK_CLIENTS.find((c) => c.id === 'inngest-0.4.7')?.label ?? 'inngest-0.4.7',
+};
+
+function sdkRun(results: Results): (Run & { scenario: 'sdk' }) | undefined {
+  return results.runs.find((r): r is Run & { scenario: 'sdk' } => r.scenario === 'sdk');
+}
+
+export function buildSdkRows(results: Results): SdkRow[] {
+  const run = sdkRun(results);
+  if (!run) return [];
+  const res = run.ok ? run.result : undefined;
+  const of = (id: SdkClientResult['client']) => res?.clients.find((c) => c.client === id);
+  const cell = (id: SdkClientResult['client'], pick: (c: SdkClientResult) => Cell): Cell => {
+    if (!res) return 'failed';
+    const c = of(id);
+    return c ? pick(c) : undefined;
+  };
+  const rows: SdkRow[] = [];
+  const add = (
+    section: string,
+    metric: string,
+    better: SdkRow['better'],
+    digits: number,
+    pick: (c: SdkClientResult) => Cell,
+  ) =>
+    rows.push({
+      section,
+      metric,
+      better,
+      digits,
+      herald: cell('herald', pick),
+      inngest: cell('inngest-0.4.7', pick),
+    });
+  const p = res?.params;
+  const n = (k: 'live' | 'backlog' | 'unread') => (p ? int(p[k]) : '?');
+  /** A read that did not get every message shows as failed (the error is in the run's problems). */
+  const read = (f: SdkReadFigures | undefined, v: (f: SdkReadFigures) => number): Cell =>
+    f === undefined ? undefined : f.error !== undefined ? 'failed' : v(f);
+  const live = `SDK, live: ${n('live')} messages published as fast as Herald accepts them`;
+  add(live, 'messages/s read', 'higher', 0, (c) => read(c.live, (f) => f.msgsPerSec));
+  add(live, 'client CPU µs/message', 'lower', 2, (c) => read(c.live, (f) => f.cpuUsPerMsg));
+  const backlog = `SDK, backlog: ${n('backlog')} messages queued while the client was stopped, then read`;
+  add(backlog, 'messages/s read, client-bound', 'higher', 0, (c) => read(c.backlog, (f) => f.msgsPerSec));
+  add(backlog, 'client CPU µs/message', 'lower', 2, (c) => read(c.backlog, (f) => f.cpuUsPerMsg));
+  const unread = `SDK, unread stream: ${n('unread')} messages arrive, nobody reads`;
+  add(unread, 'heap growth MB', 'lower', 1, (c) => (c.unread ? c.unread.growthBytes / 2 ** 20 : undefined));
+  add(unread, 'heap growth over the second half MB', 'lower', 1, (c) =>
+    c.unread ? c.unread.secondHalfGrowthBytes / 2 ** 20 : undefined,
+  );
+  return rows;
+}
+
+/** What the SDK table cannot show: where the live pace came from, what the unread streams held. */
+export function buildSdkNotes(results: Results): string[] {
+  const run = sdkRun(results);
+  const res = run?.ok ? (run.result as SdkResult | undefined) : undefined;
+  if (!res) return [];
+  const label = (id: SdkClientResult['client']) => SDK_CLIENTS.find((c) => c.id === id)?.label ?? id;
+  const out: string[] = [];
+  for (const c of res.clients) {
+    const l = c.live;
+    if (l?.cores)
+      out.push(
+        `live · ${label(c.client)}: Herald accepted ${Math.round(l.publishesPerSec ?? 0).toLocaleString('en-US')} publishes/s; ` +
+          `cores: server ${l.cores.server.toFixed(2)}, publisher ${l.cores.publisher.toFixed(2)}, client ${l.cores.client.toFixed(2)}, others ${l.cores.other.toFixed(2)}`,
+      );
+  }
+  // A live client far from a full core spent its time waiting for messages: it was not the bottleneck.
+  const paced = res.clients.filter((c) => c.live?.cores && c.live.cores.client < 0.8);
+  if (paced.length > 0)
+    out.push(
+      `live: ${paced.map((c) => `${label(c.client)} (${c.live?.cores?.client.toFixed(2)} cores)`).join(' and ')} ` +
+        'mostly waited for messages: there messages/s is the pace at which Herald accepted publishes on this machine, ' +
+        'not the client’s limit; client CPU per message and the backlog figures are the clients’ own',
+    );
+  for (const c of res.clients) {
+    const u = c.unread;
+    if (u)
+      out.push(
+        `unread · ${label(c.client)}: heap ${(u.heapBaselineBytes / 2 ** 20).toFixed(1)} → ${(u.heapHalfBytes / 2 ** 20).toFixed(1)} → ${(u.heapEndBytes / 2 ** 20).toFixed(1)} MB ` +
+          `(after 0, ${int(Math.floor(u.messages / 2))}, ${int(u.messages)} messages); read afterwards, the stream delivered ${int(u.held)} messages, then: ${u.ending}`,
+      );
+  }
+  return out;
+}
+
+export function sdkRatio(r: SdkRow): number | undefined {
+  return typeof r.herald === 'number' && typeof r.inngest === 'number' && r.inngest > 0
+    ? r.herald / r.inngest
+    : undefined;
 }
 
 export function ratio(row: Row, of: TargetId, to: TargetId): number | undefined {
@@ -301,7 +428,57 @@ export function buildTargetChecks(results: Results): TargetCheck[] {
       (k) => `${Math.round(k).toLocaleString('en-US')}/s`,
     );
   }
+  const sdk = buildSdkRows(results);
+  const backlogRate = sdk.find(
+    (r) => r.section.startsWith('SDK, backlog') && r.metric.startsWith('messages/s'),
+  );
+  if (backlogRate)
+    check(
+      'SDK: @herald/realtime ≥ 3× 0.4.7, messages/s read when the client is the bottleneck (backlog)',
+      sdkRatio(backlogRate),
+      (v) => v >= 3,
+      x,
+    );
+  const liveCpu = sdk.find((r) => r.section.startsWith('SDK, live') && r.metric.startsWith('client CPU'));
+  if (liveCpu) {
+    const inv = sdkRatio(liveCpu);
+    check(
+      'SDK: @herald/realtime ≥ 3× 0.4.7, messages per client CPU-second (live)',
+      inv === undefined || inv === 0 ? undefined : 1 / inv,
+      (v) => v >= 3,
+      x,
+    );
+  }
+  const flat = sdk.find((r) => r.section.startsWith('SDK, unread') && r.metric.includes('second half'));
+  if (flat) {
+    const mb = typeof flat.herald === 'number' ? flat.herald : undefined;
+    const theirs = typeof flat.inngest === 'number' ? `; 0.4.7: +${flat.inngest.toFixed(1)} MB` : '';
+    check(
+      `SDK: flat heap with an unread stream (@herald/realtime: ≤ ${SDK_FLAT_MB} MB growth over the second half)`,
+      mb,
+      (v) => v <= SDK_FLAT_MB,
+      (v) => `${v >= 0 ? '+' : ''}${v.toFixed(2)} MB${theirs}`,
+    );
+  }
+  for (const r of rows.filter((r) => r.section.startsWith('Recovery') && r.metric.startsWith('ms from'))) {
+    for (const [id, name] of [
+      [HERALD, 'memory'],
+      ['herald-redis', 'Redis'],
+    ] as const) {
+      const v = r.cells[id];
+      if (v === undefined || v === 'not yet') continue;
+      check(
+        `recovery: replay of 1,000 missed messages < 100 ms (${name}, median)`,
+        typeof v === 'number' ? v : undefined,
+        (k) => k < 100,
+        (k) => `${k.toFixed(1)} ms`,
+      );
+    }
+  }
   return out;
 }
+
+/** "Flat": what an unread @herald/realtime stream may add to the heap over the second half of the messages. */
+export const SDK_FLAT_MB = 1;
 
 export const metLabel = (m: boolean | undefined): string => (m === undefined ? '—' : m ? 'met' : 'not met');

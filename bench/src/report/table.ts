@@ -3,6 +3,8 @@ import type { Results } from '../results.js';
 import {
   buildCpuRows,
   buildRows,
+  buildSdkNotes,
+  buildSdkRows,
   buildTargetChecks,
   buildWarnings,
   COLUMNS,
@@ -11,6 +13,8 @@ import {
   HERALD,
   metLabel,
   ratio,
+  SDK_LABELS,
+  sdkRatio,
 } from './rows.js';
 
 function align(table: string[][], rightFrom: number): string {
@@ -45,6 +49,27 @@ export function renderTerminal(results: Results): string {
     ]);
   }
   const out = [align(table, 1)];
+
+  const sdk = buildSdkRows(results);
+  if (sdk.length > 0) {
+    const head2 = ['SDK (scenario 6)', SDK_LABELS.herald, SDK_LABELS.inngest, 'Herald SDK / 0.4.7'];
+    const t: string[][] = [head2];
+    let sec = '';
+    for (const r of sdk) {
+      if (r.section !== sec) {
+        sec = r.section;
+        t.push([sec, '', '', '']);
+      }
+      t.push([
+        `  ${r.metric} (${r.better} is better)`,
+        formatCell(r.herald, r.digits),
+        formatCell(r.inngest, r.digits),
+        formatRatio(sdkRatio(r)),
+      ]);
+    }
+    out.push('', align(t, 1));
+    for (const n of buildSdkNotes(results)) out.push(`  ${n}`);
+  }
 
   const cpu = buildCpuRows(results);
   if (cpu.length > 0) {
@@ -86,7 +111,7 @@ export function renderTerminal(results: Results): string {
     out.push('', align(t3, 1));
   }
   for (const w of buildWarnings(results)) out.push(`warning: ${w}`);
-  const failed = results.runs.filter((r) => !r.ok);
+  const failed = results.runs.filter((r) => !r.ok || r.error !== undefined);
   for (const f of failed)
     out.push(`failed: ${f.scenario} ${f.case} · ${label(f.target)}: ${f.error?.split('\n')[0]}`);
   for (const l of results.later) out.push(`not run: ${l.title} — ${l.reason}`);
