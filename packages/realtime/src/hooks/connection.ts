@@ -30,6 +30,8 @@ export interface ConnectionOptions {
   refreshToken: () => (() => Promise<unknown>) | undefined;
   apiBaseUrl: string | undefined;
   reconnect: boolean | ReconnectOptions | undefined;
+  /** Where the first subscription starts (see the hook's `since`). */
+  since?: 'oldest' | { epoch: string; seq: number } | undefined;
   store: SubscriptionStore<unknown>;
 }
 
@@ -48,6 +50,8 @@ function closeCodeOf(error: Error): number | undefined {
 
 export class HookConnection {
   #closed = false;
+  /** A subscription opened once: `since` no longer applies. */
+  #started = false;
   #stream: OpenStream | undefined;
   #wake: (() => void) | undefined;
   /** The token in use (after any refresh). */
@@ -129,6 +133,7 @@ export class HookConnection {
         return;
       }
       this.#stream = stream;
+      this.#started = true;
       fresh = false;
       this.#status({ state: State.Active, error: null, closeReason: null });
 
@@ -208,6 +213,8 @@ export class HookConnection {
       key: token.key,
       apiBaseUrl: this.o.apiBaseUrl,
       reconnect,
+      // Only until a subscription opened: after that the SDK resumes from what it delivered.
+      ...(this.#started || this.o.since === undefined ? {} : { since: this.o.since }),
       refreshToken: this.o.refreshToken() ? () => this.#refreshForSdk() : undefined,
       onStateChange: (state, info) => this.#onSdkState(state, info),
       // Reported without ending the subscription: an invalid message (dropped), a resume that

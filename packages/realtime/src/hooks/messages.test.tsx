@@ -150,3 +150,19 @@ describe('history', () => {
     view.unmount();
   });
 });
+
+describe('since', () => {
+  it("'oldest' shows what the channel still keeps from before the mount, then live messages, once", async () => {
+    const rec = recorder();
+    const token = await tokenFor(uniqueChannel());
+    await publishSequence(herald.current.url, token.channel, 't', 3);
+    const view = render(
+      <Probe rec={rec} opts={{ token, apiBaseUrl: herald.current.url, since: 'oldest' }} />,
+    );
+    await rec.until((r) => r.data.length === 3, 'the kept messages');
+    await publishSequence(herald.current.url, token.channel, 't', 2, 3);
+    await rec.until((r) => r.data.length === 5, 'then live ones');
+    expect(ids(rec.last().data)).toEqual(range(5));
+    view.unmount();
+  });
+});

@@ -63,6 +63,12 @@ export interface UseInngestSubscriptionOptions<TToken extends HookToken | null |
    * or repeated (default true); an object sets the backoff delays. `false`: stay closed, with why.
    */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * Herald: where the first connection starts: `'oldest'` (everything the server still keeps, e.g. a
+   * page reloaded in the middle of a datastream) or a position from `positionOf(message)`. Read when
+   * the connection is made; later reconnects resume by themselves. Default: new messages only.
+   */
+  since?: 'oldest' | { epoch: string; seq: number };
 }
 
 /** Why the last connection closed (kept until the next one is active). */

@@ -28,6 +28,7 @@ export function useInngestSubscription<const TToken extends HookToken | null | u
   historyLimit,
   apiBaseUrl,
   reconnect,
+  since,
 }: UseInngestSubscriptionOptions<TToken>): InngestSubscription<NonNullable<TToken>> {
   const [store] = useState(() => new SubscriptionStore<unknown>());
   const snapshot = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
@@ -49,9 +50,9 @@ export function useInngestSubscription<const TToken extends HookToken | null | u
   // Read at connect time, so neither needs to be an effect dependency (an inline token or
   // refreshToken has a new identity on every render). Updated once committed, before the
   // connection effect below runs.
-  const latest = useRef({ token, refreshToken });
+  const latest = useRef({ token, refreshToken, since });
   useCommitEffect(() => {
-    latest.current = { token, refreshToken };
+    latest.current = { token, refreshToken, since };
   });
   const identity = tokenIdentity(token ?? undefined);
   const retry = JSON.stringify(reconnect ?? true);
@@ -64,6 +65,7 @@ export function useInngestSubscription<const TToken extends HookToken | null | u
       refreshToken: () => latest.current.refreshToken as (() => Promise<unknown>) | undefined,
       apiBaseUrl,
       reconnect: JSON.parse(retry) as UseInngestSubscriptionOptions<TToken>['reconnect'],
+      since: latest.current.since,
       store,
     });
     return () => connection.close();
