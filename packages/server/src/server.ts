@@ -95,6 +95,7 @@ export async function startHerald(
     },
   });
   const scheduler = new WriteScheduler();
+  scheduler.start();
   let shuttingDown = false;
   const counts = metrics.counts;
   const optionsByEnv = new Map<string, ConnectionOptions>();
@@ -210,6 +211,7 @@ export async function startHerald(
       for (const c of hub.connections) c.terminate();
       server.closeAllConnections();
       ws.close();
+      scheduler.stop();
       await engine.close();
     })();
     return closed;

@@ -3,22 +3,63 @@
  * one write (one syscall) on the next, instead of one write per message. A fan-out of N messages
  * to M connections costs M writes, not N × M.
  *
+ * Waiting for the next turn costs latency, and only pays off when the server is busy. So the
+ * scheduler adapts, like Nagle's algorithm but by load: while the event loop is mostly idle it
+ * flushes as soon as the current task is done (a microtask: lowest latency); once the loop is busy
+ * (event-loop utilisation above BUSY_ABOVE) it waits for the next turn (setImmediate), where the
+ * messages of many publishes meet in one write per connection.
+ *
  * Subscribers of the same topic usually have the very same frames queued, so the joined batch is
  * built once and the same Buffer written to each of them (`join`).
  */
+import { performance } from 'node:perf_hooks';
+
 export interface Flushable {
   flush(): void;
 }
 
+/** Event-loop utilisation above which writes wait for the next turn. */
+export const BUSY_ABOVE = 0.6;
+/** …and below which they go out at once again (hysteresis, so the mode does not flap). */
+export const IDLE_BELOW = 0.4;
+/** How often the utilisation is sampled, in milliseconds. */
+export const SAMPLE_MS = 100;
+
 export class WriteScheduler {
   private dirty: Flushable[] = [];
   private scheduled = false;
+  /** Whether writes wait for the next turn (busy) or go out after the current task (idle). */
+  private batching = false;
+  private sampler: NodeJS.Timeout | undefined;
+
+  /** Starts adapting to load; without it the scheduler always batches per turn. */
+  start(): void {
+    let last = performance.eventLoopUtilization();
+    this.sampler = setInterval(() => {
+      const now = performance.eventLoopUtilization();
+      const u = performance.eventLoopUtilization(now, last).utilization;
+      last = now;
+      if (this.batching ? u < IDLE_BELOW : u > BUSY_ABOVE) this.batching = !this.batching;
+    }, SAMPLE_MS);
+    this.sampler.unref();
+  }
+
+  stop(): void {
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = undefined;
+    this.batching = true;
+  }
+
+  get mode(): 'batch' | 'eager' {
+    return this.batching || this.sampler === undefined ? 'batch' : 'eager';
+  }
 
   mark(c: Flushable): void {
     this.dirty.push(c);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(this.run);
+      if (this.mode === 'eager') queueMicrotask(this.run);
+      else setImmediate(this.run);
     }
   }
 
