@@ -88,10 +88,20 @@ export async function startHerald(
   const metrics = new Metrics(hub, engine.name);
   const tokens = new TokenIssuer(jwtSecretOf(config));
   const auth = new Authenticator(new SigningKeys([config.signingKey, config.signingKeyFallback]), tokens);
+  const byKind = new Map<string, { published: { inc(): void }; seconds: { observe(v: number): void } }>();
   const publisher = new Publisher(engine, config, {
     accepted(kind, seconds) {
-      metrics.published.inc({ kind });
-      metrics.publishSeconds.observe({ kind }, seconds);
+      // Children bound once per kind: no label hashing per publish.
+      let m = byKind.get(kind);
+      if (m === undefined) {
+        m = {
+          published: metrics.published.labels({ kind }),
+          seconds: metrics.publishSeconds.labels({ kind }),
+        };
+        byKind.set(kind, m);
+      }
+      m.published.inc();
+      m.seconds.observe(seconds);
     },
   });
   const scheduler = new WriteScheduler();

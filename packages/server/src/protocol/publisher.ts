@@ -41,12 +41,14 @@ export interface PublishObserver {
   accepted(kind: MessageFields['kind'], seconds: number): void;
 }
 
-interface Validated {
+/** A publish request whose names and metadata were checked (`Publisher.validate`). */
+export interface Validated {
   env: string;
   channel: string;
   topic: string;
   runId: string | undefined;
   metadataJson: string | undefined;
+  idempotencyKey: string | undefined;
 }
 
 const utf8 = new TextDecoder('utf-8');
@@ -99,16 +101,25 @@ export class Publisher {
         throw badRequest('metadata must be a JSON object', 'metadata');
       metadataJson = JSON.stringify(parsed);
     }
-    return { env: t.env, channel: t.channel as string, topic: t.topic as string, runId, metadataJson };
+    return {
+      env: t.env,
+      channel: t.channel as string,
+      topic: t.topic as string,
+      runId,
+      metadataJson,
+      idempotencyKey: t.idempotencyKey || undefined,
+    };
   }
 
-  /** Publishes one `data` message whose data is the body (see `bodyToJson`). */
-  async message(t: PublishTarget, body: Buffer): Promise<MessageAck> {
-    const v = this.validate(t);
+  /**
+   * Publishes one `data` message whose data is the body (see `bodyToJson`). Takes a validated
+   * request, so a transport can refuse bad names before it reads a body.
+   */
+  async message(v: Validated, body: Buffer): Promise<MessageAck> {
     const ack = await this.accept(
       v,
       { kind: 'data', dataJson: bodyToJson(body), createdAt: new Date().toISOString() },
-      t.idempotencyKey ? { idempotencyKey: t.idempotencyKey } : undefined,
+      v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : undefined,
     );
     return { ...ack, channel: v.channel, topic: v.topic };
   }
@@ -118,8 +129,7 @@ export class Publisher {
    * UTF-8 character (F16). Past `maxStreamBytes` the stream is ended (datastream-end is always sent)
    * and a 413 HttpError carrying the stream's acknowledgement is thrown.
    */
-  async stream(t: PublishTarget, body: AsyncIterable<Buffer>): Promise<StreamAck> {
-    const v = this.validate(t);
+  async stream(v: Validated, body: AsyncIterable<Buffer>): Promise<StreamAck> {
     const streamId = randomBytes(8).toString('hex');
     const createdAt = new Date().toISOString();
     const idJson = JSON.stringify(streamId);

@@ -65,15 +65,15 @@ const publish: Handler = async (ctx, req, res, url) => {
     metadata: q.get('metadata'),
     idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null,
   };
+  // Names are checked before anything of the body is read.
+  const valid = ctx.publisher.validate(target);
   if (isStream(req)) {
-    ctx.publisher.validate(target); // fail before reading anything
-    const ack = await ctx.publisher.stream(target, bodyChunks(req));
+    const ack = await ctx.publisher.stream(valid, bodyChunks(req));
     sendJson(res, 200, ack);
     return;
   }
-  ctx.publisher.validate(target);
   const body = await readBody(req, ctx.config.maxBodyBytes);
-  const ack = await ctx.publisher.message(target, body);
+  const ack = await ctx.publisher.message(valid, body);
   sendJson(res, 200, ack);
 };
 
