@@ -200,27 +200,36 @@ export interface RawResponse {
   json<T = Record<string, unknown>>(): T;
 }
 
+/** Collects a response's text into a RawResponse. */
+function readResponse(
+  res: http.IncomingMessage,
+  resolve: (r: RawResponse) => void,
+  reject: (err: Error) => void,
+): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (d: string) => {
+    text += d;
+  });
+  res.on('end', () =>
+    resolve({
+      status: res.statusCode ?? 0,
+      headers: res.headers,
+      text,
+      json: <T>() => JSON.parse(text) as T,
+    }),
+  );
+  res.on('error', reject);
+}
+
 export function request(
   url: string,
   init: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers ?? {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        text += d;
-      });
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text,
-          json: <T>() => JSON.parse(text) as T,
-        }),
-      );
-      res.on('error', reject);
-    });
+    const req = http.request(url, { method: init.method ?? 'GET', headers: init.headers ?? {} }, (res) =>
+      readResponse(res, resolve, reject),
+    );
     req.on('error', reject);
     req.end(init.body);
   });
@@ -237,21 +246,7 @@ export class StreamingPublish {
   constructor(url: string, headers: Record<string, string>) {
     this.req = http.request(url, { method: 'POST', headers });
     this.response = new Promise((resolve, reject) => {
-      this.req.on('response', (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          text += d;
-        });
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text,
-            json: <T>() => JSON.parse(text) as T,
-          }),
-        );
-      });
+      this.req.on('response', (res) => readResponse(res, resolve, reject));
       this.req.on('error', reject);
     });
     this.req.flushHeaders();

@@ -66,6 +66,7 @@ export class WriteScheduler {
   /** The last batch joined in this run, and its joined bytes. */
   private lastParts: Buffer[] | undefined;
   private lastJoined: Buffer | undefined;
+  private running = false;
 
   /** One Buffer holding `parts` in order; reused when the previous caller had the same parts. */
   join(parts: Buffer[], bytes: number): Buffer {
@@ -82,8 +83,11 @@ export class WriteScheduler {
       if (same) return this.lastJoined as Buffer;
     }
     const joined = Buffer.concat(parts, bytes);
-    this.lastParts = parts;
-    this.lastJoined = joined;
+    // Remembered only within a run (cleared at its end); a flush outside one (a close) keeps nothing.
+    if (this.running) {
+      this.lastParts = parts;
+      this.lastJoined = joined;
+    }
     return joined;
   }
 
@@ -91,7 +95,12 @@ export class WriteScheduler {
     this.scheduled = false;
     const batch = this.dirty;
     this.dirty = [];
-    for (const c of batch) c.flush();
+    this.running = true;
+    try {
+      for (const c of batch) c.flush();
+    } finally {
+      this.running = false;
+    }
     this.lastParts = undefined;
     this.lastJoined = undefined;
   };
