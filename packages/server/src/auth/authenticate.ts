@@ -7,7 +7,7 @@
  * - connect and SSE: a valid realtime JWT (subscription or publish).
  */
 import type { IncomingMessage } from 'node:http';
-import { unauthorized } from '../protocol/errors.js';
+import { HttpError } from '../protocol/errors.js';
 import type { SigningKeys } from './signing-key.js';
 import { DEFAULT_ENV, looksLikeJwt, type RealtimeClaims, TokenError, type TokenIssuer } from './token.js';
 
@@ -27,6 +27,28 @@ export function bearerOf(req: IncomingMessage, url: URL): string | undefined {
   const q = url.searchParams.get('token');
   return q ? q : undefined;
 }
+
+/**
+ * A refused credential: 401 with a short `message` for the client, and the specific `reason` for
+ * the server's log (never sent: it would tell a guesser which part of a credential was right).
+ * `presented` is false when no credential came at all — that is not a guess, so it does not count
+ * towards the auth-failure limit.
+ */
+export class AuthError extends HttpError {
+  constructor(
+    readonly reason: string,
+    message: string,
+    readonly presented = true,
+  ) {
+    super(401, message);
+    this.name = 'AuthError';
+  }
+}
+
+const tokenRefusal = (e: unknown, prefix: string): AuthError =>
+  e instanceof TokenError
+    ? new AuthError(e.reason, `${prefix}: ${e.message}`)
+    : new AuthError('invalid token', `${prefix}: invalid token`);
 
 export interface ServerPrincipal {
   kind: 'server';
@@ -55,11 +77,12 @@ export class Authenticator {
     if (bearer && looksLikeJwt(bearer)) {
       const claims = await this.tokens.verify(bearer).catch((e: unknown) => {
         if (this.open) return undefined; // dev mode: an unusable token is no worse than none
-        throw unauthorized(e instanceof TokenError ? `Not authenticated: ${e.message}` : 'Not authenticated');
+        throw tokenRefusal(e, 'Not authenticated');
       });
       if (claims) {
         if (!claims.publish)
-          throw unauthorized(
+          throw new AuthError(
+            'subscription token used to publish',
             'Not authenticated for publishing: a subscription token cannot publish; use the signing key',
           );
         return { kind: 'token', claims };
@@ -76,7 +99,10 @@ export class Authenticator {
         () => false,
       );
       if (isToken)
-        throw unauthorized('a realtime token cannot mint tokens: authenticate with the signing key');
+        throw new AuthError(
+          'realtime token used to mint',
+          'a realtime token cannot mint tokens: authenticate with the signing key',
+        );
     }
     return this.server(bearer);
   }
@@ -88,29 +114,44 @@ export class Authenticator {
   admin(bearer: string | undefined, devMode: boolean): void {
     if (devMode && this.open) return;
     if (this.keys.verify(bearer)) return;
-    throw unauthorized(
+    throw new AuthError(
+      bearer ? 'wrong signing key' : 'missing signing key',
       devMode
         ? 'Authentication failed: the admin API needs the signing key when one is configured'
         : 'Authentication failed: the admin API needs the signing key in herald start',
+      bearer !== undefined,
     );
   }
 
-  /** For `/connect` and `/sse`: a valid realtime JWT. */
-  async subscriber(bearer: string | undefined): Promise<RealtimeClaims> {
+  /**
+   * For `/connect`, `/sse` and `sub` frames: a valid realtime JWT — for a `sub` frame, one of the
+   * connection's env (F14).
+   */
+  async subscriber(bearer: string | undefined, env?: string): Promise<RealtimeClaims> {
     if (!bearer)
-      throw unauthorized('Not authenticated: pass a subscription token as ?token= or a Bearer header');
+      throw new AuthError(
+        'missing token',
+        'Not authenticated: pass a subscription token as ?token= or a Bearer header',
+        false,
+      );
+    let claims: RealtimeClaims;
     try {
-      return await this.tokens.verify(bearer);
+      claims = await this.tokens.verify(bearer);
     } catch (e) {
-      throw unauthorized(`Not authenticated: ${e instanceof TokenError ? e.message : 'invalid token'}`);
+      throw tokenRefusal(e, 'Not authenticated');
     }
+    if (env !== undefined && claims.env !== env)
+      throw new AuthError('token env differs from the connection env', 'token is for another environment');
+    return claims;
   }
 
   private server(bearer: string | undefined): ServerPrincipal {
     if (this.keys.verify(bearer)) return { kind: 'server', env: DEFAULT_ENV, via: 'signing-key' };
     if (this.open) return { kind: 'server', env: DEFAULT_ENV, via: 'open' };
-    throw unauthorized(
+    throw new AuthError(
+      bearer ? 'wrong signing key' : 'missing signing key',
       bearer ? 'Authentication failed: wrong signing key' : 'Authentication failed: missing signing key',
+      bearer !== undefined,
     );
   }
 }

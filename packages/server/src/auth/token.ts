@@ -36,14 +36,33 @@ const claimsSchema = z.object({
 
 export type RealtimeClaims = z.infer<typeof claimsSchema>;
 
+/**
+ * Why a token was refused. `message` is what the client is told: short, and before the signature is
+ * known to be good it never says which check failed (an attacker learns nothing from a forgery's
+ * answer). `reason` is the specific cause, for the server's log only.
+ */
 export class TokenError extends Error {
   constructor(
     message: string,
+    readonly reason: string,
     readonly expired = false,
   ) {
     super(message);
     this.name = 'TokenError';
   }
+}
+
+const INVALID = 'invalid token';
+
+/** The log reason of a `jose` failure. */
+function reasonOf(err: unknown): string {
+  if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature mismatch';
+  if (err instanceof errors.JOSEAlgNotAllowed) return 'alg not allowed';
+  if (err instanceof errors.JOSENotSupported) return 'unsupported header';
+  if (err instanceof errors.JWTClaimValidationFailed)
+    return err.claim === 'nbf' ? 'not yet valid' : `claim ${err.claim} invalid`;
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid) return 'malformed';
+  return 'invalid';
 }
 
 export interface MintOptions {
@@ -83,17 +102,23 @@ export class TokenIssuer {
         requiredClaims: ['exp'],
       }));
     } catch (err) {
-      if (err instanceof errors.JWTExpired) throw new TokenError('token expired', true);
-      if (err instanceof errors.JOSEError) throw new TokenError(`invalid token: ${err.code}`);
-      throw new TokenError('invalid token');
+      // jose checks the signature before any claim, so only a genuine token hears why it failed.
+      if (err instanceof errors.JWTExpired) throw new TokenError('token expired', 'expired', true);
+      const reason = reasonOf(err);
+      if (reason === 'not yet valid') throw new TokenError('token not yet valid', reason);
+      throw new TokenError(INVALID, reason);
     }
     const parsed = claimsSchema.safeParse(payload);
-    if (!parsed.success) throw new TokenError('invalid token claims');
+    if (!parsed.success) throw new TokenError('invalid token claims', 'invalid claims');
     const claims = parsed.data;
     // A token issued in the future was made by a skewed or forged clock; a few seconds of skew
     // between nodes are tolerated.
     if (claims.iat !== undefined && claims.iat > Date.now() / 1000 + 5)
-      throw new TokenError('token issued in the future');
+      throw new TokenError('token issued in the future', 'issued in the future');
+    // Herald mints every topic in the token's own env; a topic of another env would reach across
+    // environments (Inngest keys by the topic's env_id), so such a token is not one of ours.
+    if (claims.topics?.some((t) => t.env_id !== undefined && t.env_id !== claims.env))
+      throw new TokenError('invalid token claims', 'topic env differs from token env');
     return claims;
   }
 }
