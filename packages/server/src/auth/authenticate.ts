@@ -31,14 +31,16 @@ export function bearerOf(req: IncomingMessage, url: URL): string | undefined {
 /**
  * A refused credential: 401 with a short `message` for the client, and the specific `reason` for
  * the server's log (never sent: it would tell a guesser which part of a credential was right).
- * `presented` is false when no credential came at all — that is not a guess, so it does not count
- * towards the auth-failure limit.
+ * `guess` is true when the credential could be a guess — a wrong key, a token whose signature does
+ * not hold — and false when it was missing or genuine but unusable here (expired, another env, a
+ * subscription token on /publish): only guesses count towards the auth-failure limit, so clients
+ * reconnecting with stale tokens do not lock out their address.
  */
 export class AuthError extends HttpError {
   constructor(
     readonly reason: string,
     message: string,
-    readonly presented = true,
+    readonly guess = true,
   ) {
     super(401, message);
     this.name = 'AuthError';
@@ -47,7 +49,7 @@ export class AuthError extends HttpError {
 
 const tokenRefusal = (e: unknown, prefix: string): AuthError =>
   e instanceof TokenError
-    ? new AuthError(e.reason, `${prefix}: ${e.message}`)
+    ? new AuthError(e.reason, `${prefix}: ${e.message}`, !e.genuine)
     : new AuthError('invalid token', `${prefix}: invalid token`);
 
 export interface ServerPrincipal {
@@ -84,6 +86,7 @@ export class Authenticator {
           throw new AuthError(
             'subscription token used to publish',
             'Not authenticated for publishing: a subscription token cannot publish; use the signing key',
+            false,
           );
         return { kind: 'token', claims };
       }
@@ -102,6 +105,7 @@ export class Authenticator {
         throw new AuthError(
           'realtime token used to mint',
           'a realtime token cannot mint tokens: authenticate with the signing key',
+          false,
         );
     }
     return this.server(bearer);
@@ -141,7 +145,11 @@ export class Authenticator {
       throw tokenRefusal(e, 'Not authenticated');
     }
     if (env !== undefined && claims.env !== env)
-      throw new AuthError('token env differs from the connection env', 'token is for another environment');
+      throw new AuthError(
+        'token env differs from the connection env',
+        'token is for another environment',
+        false,
+      );
     return claims;
   }
 

@@ -39,12 +39,14 @@ export type RealtimeClaims = z.infer<typeof claimsSchema>;
 /**
  * Why a token was refused. `message` is what the client is told: short, and before the signature is
  * known to be good it never says which check failed (an attacker learns nothing from a forgery's
- * answer). `reason` is the specific cause, for the server's log only.
+ * answer). `reason` is the specific cause, for the server's log only. `genuine` says the signature
+ * was good (the token was made with the secret: expired, say, but not a forgery or a guess).
  */
 export class TokenError extends Error {
   constructor(
     message: string,
     readonly reason: string,
+    readonly genuine = false,
     readonly expired = false,
   ) {
     super(message);
@@ -54,7 +56,14 @@ export class TokenError extends Error {
 
 const INVALID = 'invalid token';
 
-/** The log reason of a `jose` failure. */
+/** The log reason of a `jose` failure, and whether the signature had been verified when it failed. */
+function failureOf(err: unknown): { reason: string; genuine: boolean } {
+  const reason = reasonOf(err);
+  // jose verifies the signature before it decodes or checks any claim.
+  const genuine = err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTInvalid;
+  return { reason, genuine };
+}
+
 function reasonOf(err: unknown): string {
   if (err instanceof errors.JWSSignatureVerificationFailed) return 'signature mismatch';
   if (err instanceof errors.JOSEAlgNotAllowed) return 'alg not allowed';
@@ -103,22 +112,22 @@ export class TokenIssuer {
       }));
     } catch (err) {
       // jose checks the signature before any claim, so only a genuine token hears why it failed.
-      if (err instanceof errors.JWTExpired) throw new TokenError('token expired', 'expired', true);
-      const reason = reasonOf(err);
-      if (reason === 'not yet valid') throw new TokenError('token not yet valid', reason);
-      throw new TokenError(INVALID, reason);
+      if (err instanceof errors.JWTExpired) throw new TokenError('token expired', 'expired', true, true);
+      const { reason, genuine } = failureOf(err);
+      if (reason === 'not yet valid') throw new TokenError('token not yet valid', reason, genuine);
+      throw new TokenError(INVALID, reason, genuine);
     }
     const parsed = claimsSchema.safeParse(payload);
-    if (!parsed.success) throw new TokenError('invalid token claims', 'invalid claims');
+    if (!parsed.success) throw new TokenError('invalid token claims', 'invalid claims', true);
     const claims = parsed.data;
     // A token issued in the future was made by a skewed or forged clock; a few seconds of skew
     // between nodes are tolerated.
     if (claims.iat !== undefined && claims.iat > Date.now() / 1000 + 5)
-      throw new TokenError('token issued in the future', 'issued in the future');
+      throw new TokenError('token issued in the future', 'issued in the future', true);
     // Herald mints every topic in the token's own env; a topic of another env would reach across
     // environments (Inngest keys by the topic's env_id), so such a token is not one of ours.
     if (claims.topics?.some((t) => t.env_id !== undefined && t.env_id !== claims.env))
-      throw new TokenError('invalid token claims', 'topic env differs from token env');
+      throw new TokenError('invalid token claims', 'topic env differs from token env', true);
     return claims;
   }
 }
