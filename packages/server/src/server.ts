@@ -19,10 +19,13 @@ import { WriteScheduler } from './hub/write-scheduler.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { CloseCodes } from './protocol/close-codes.js';
+import { badRequest, notFound } from './protocol/errors.js';
 import { closingFrame } from './protocol/message.js';
 import { Publisher } from './protocol/publisher.js';
 import type { ServerContext } from './transport/context.js';
 import { createRequestListener } from './transport/http-routes.js';
+import { INVALID_TARGET, requestUrl } from './transport/request-url.js';
+import { rejectUpgrade } from './transport/respond.js';
 import { WsEndpoint } from './transport/ws-endpoint.js';
 
 /** The JWT secret Inngest's dev server uses; Herald's dev mode uses it too when no key is set. */
@@ -147,9 +150,12 @@ export async function startHerald(
   const ws = new WsEndpoint(ctx);
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(ctx));
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://herald.invalid');
-    if (url.pathname !== '/v1/realtime/connect') {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const url = requestUrl(req);
+    if (url === undefined || url.pathname !== '/v1/realtime/connect') {
+      rejectUpgrade(
+        socket,
+        url ? notFound(`no WebSocket endpoint at ${url.pathname}`) : badRequest(INVALID_TARGET),
+      );
       return;
     }
     ws.upgrade(req, socket, head, url).catch((err: unknown) => {

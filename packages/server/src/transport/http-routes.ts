@@ -16,6 +16,7 @@ import {
   sendInspectorAsset,
   sendInspectorPage,
 } from './inspector-assets.js';
+import { INVALID_TARGET, requestUrl } from './request-url.js';
 import { commonHeaders, preflight, sendError, sendJson } from './respond.js';
 import { handleSse } from './sse-endpoint.js';
 import { statusPage } from './status-page.js';
@@ -182,8 +183,12 @@ const routes: Record<string, Record<string, Handler>> = {
 export function createRequestListener(ctx: ServerContext) {
   const serverKind = ctx.config.mode === 'dev' ? 'dev' : 'cloud';
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://herald.invalid');
+    const url = requestUrl(req);
     commonHeaders(req, res, serverKind);
+    if (url === undefined) {
+      sendError(res, badRequest(INVALID_TARGET));
+      return;
+    }
     if (req.method === 'OPTIONS') {
       preflight(req, res);
       return;
