@@ -32,7 +32,13 @@ export interface StartOptions {
 export async function startHerald(options: StartOptions = {}): Promise<HeraldProcess> {
   const args = [CLI, options.mode ?? 'dev', '--host', '127.0.0.1', '--port', String(options.port ?? 0)];
   args.push(...(options.args ?? []));
-  const env: Record<string, string | undefined> = { ...process.env, HERALD_LOG_LEVEL: 'warn' };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HERALD_LOG_LEVEL: 'warn',
+    // Suites refuse many credentials from 127.0.0.1 on purpose; the ones that test the
+    // auth-failure limit set it themselves.
+    HERALD_AUTH_FAILURE_LIMIT: '0',
+  };
   // A developer's own key must not leak into tests that expect dev mode.
   delete env.INNGEST_SIGNING_KEY;
   delete env.INNGEST_SIGNING_KEY_FALLBACK;
