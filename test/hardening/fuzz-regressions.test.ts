@@ -67,3 +67,16 @@ describe('request targets that WHATWG URL cannot parse', () => {
     await stillServing();
   });
 });
+
+describe('an Expect header other than 100-continue', () => {
+  // Node answered these itself, with an empty 417.
+  it('is answered 417 in JSON', async () => {
+    for (const expect100 of ['bogus', '', 'x-100-continuex'])
+      expect(
+        parse(
+          await raw(`GET /health HTTP/1.1\r\nHost: x\r\nExpect: ${expect100}\r\nConnection: close\r\n\r\n`),
+        ),
+      ).toMatchObject({ status: 417, type: 'application/json', body: { status: 417 } });
+    await stillServing();
+  });
+});

@@ -23,7 +23,7 @@ import { badRequest, notFound } from './protocol/errors.js';
 import { closingFrame } from './protocol/message.js';
 import { Publisher } from './protocol/publisher.js';
 import type { ServerContext } from './transport/context.js';
-import { createRequestListener } from './transport/http-routes.js';
+import { createExpectationListener, createRequestListener } from './transport/http-routes.js';
 import { INVALID_TARGET, requestUrl } from './transport/request-url.js';
 import { rejectUpgrade } from './transport/respond.js';
 import { WsEndpoint } from './transport/ws-endpoint.js';
@@ -149,6 +149,7 @@ export async function startHerald(
   }
   const ws = new WsEndpoint(ctx);
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(ctx));
+  server.on('checkExpectation', createExpectationListener(ctx));
   server.on('upgrade', (req, socket, head) => {
     const url = requestUrl(req);
     if (url === undefined || url.pathname !== '/v1/realtime/connect') {

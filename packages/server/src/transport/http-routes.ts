@@ -180,6 +180,21 @@ const routes: Record<string, Record<string, Handler>> = {
   '/': { GET: root },
 };
 
+/**
+ * Node answers a request whose `Expect` is anything but `100-continue` by itself, with an empty 417,
+ * unless the server listens for `checkExpectation`: this listener answers the same status in JSON.
+ */
+export function createExpectationListener(ctx: ServerContext) {
+  const serverKind = ctx.config.mode === 'dev' ? 'dev' : 'cloud';
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    commonHeaders(req, res, serverKind);
+    sendError(
+      res,
+      new HttpError(417, 'Expectation Failed: the only Expect value Herald supports is 100-continue'),
+    );
+  };
+}
+
 export function createRequestListener(ctx: ServerContext) {
   const serverKind = ctx.config.mode === 'dev' ? 'dev' : 'cloud';
   return (req: IncomingMessage, res: ServerResponse): void => {
