@@ -474,11 +474,11 @@ describe('client frames', () => {
     expect(c.closeCode).toBeUndefined();
   });
 
-  it('ignores and counts malformed client frames, and never crashes', async () => {
+  it('ignores and counts malformed text frames, and never crashes', async () => {
     const channel = uniqueChannel();
     const c = await subscriber(channel, ['a']);
     const before = await metric(herald.url, 'herald_client_frames_invalid_total');
-    const bad: (string | Buffer)[] = [
+    const bad: string[] = [
       'not json',
       '[1,2,3]',
       'null',
@@ -487,7 +487,6 @@ describe('client frames', () => {
       '{"kind":"sub"}',
       '{"kind":"unsub","data":"nope"}',
       '{"kind":"unsub","data":[{"channel":1}]}',
-      Buffer.from([0xff, 0x00, 0x01]), // binary frame
     ];
     for (const b of bad) c.ws.send(b);
     await eventually(
@@ -499,5 +498,11 @@ describe('client frames', () => {
     expect(c.frames.filter((f) => f.kind !== 'data')).toHaveLength(0); // none was answered
     expect(c.closeCode).toBeUndefined();
     expect((await fetch(`${herald.url}/health`)).status).toBe(200);
+  });
+
+  it('closes a connection that sends a binary frame with 1003 (client frames are JSON text)', async () => {
+    const c = await subscriber(uniqueChannel(), ['a']);
+    c.ws.send(Buffer.from([0xff, 0x00, 0x01]));
+    expect(await c.closed()).toBe(1003);
   });
 });

@@ -14,13 +14,14 @@ export interface CloseCode {
 export const CloseCodes = {
   Normal: { code: 1000, reason: 'normal closure', action: 'none' },
   GoingAway: { code: 1001, reason: 'server shutting down', action: 'reconnect' },
+  UnsupportedData: { code: 1003, reason: 'binary frames are not supported', action: 'terminal' },
   FrameTooLarge: { code: 1009, reason: 'frame too large', action: 'terminal' },
   InternalError: { code: 1011, reason: 'internal error', action: 'reconnect' },
   TokenExpired: { code: 4001, reason: 'token expired', action: 'refresh-token' },
   SlowConsumer: { code: 4008, reason: 'slow consumer: send queue full', action: 'reconnect' },
   FeedLost: { code: 4010, reason: 'live feed interrupted; reconnect and resume', action: 'reconnect' },
   PongTimeout: { code: 4009, reason: 'no pong within the timeout', action: 'reconnect' },
-  TooManyRequests: { code: 4029, reason: 'too many connections', action: 'reconnect' },
+  TooManyRequests: { code: 4029, reason: 'too many connections or requests', action: 'reconnect' },
   Forbidden: { code: 4503, reason: 'topic not allowed by the token', action: 'terminal' },
   MessageTooLarge: { code: 4509, reason: 'message too large', action: 'terminal' },
 } as const satisfies Record<string, CloseCode>;

@@ -23,6 +23,16 @@ export interface Config {
   maxNameLength: number;
   maxTopicsPerToken: number;
   maxFrameBytes: number;
+  maxConnectionsPerIp: number;
+  trustProxy: boolean;
+  maxSubscriptionsPerConnection: number;
+  maxChannelsPerToken: number;
+  publishRate: number;
+  maxClientFrames: number;
+  bodyTimeoutSeconds: number;
+  streamIdleTimeoutSeconds: number;
+  headersTimeoutSeconds: number;
+  maxHeaderBytes: number;
   sendQueueBytes: number;
   pingIntervalSeconds: number;
   pongTimeoutSeconds: number;
@@ -74,6 +84,14 @@ function parseInteger(min: number, max = Number.MAX_SAFE_INTEGER) {
       throw new Error(`${name}: "${raw}" must be an integer from ${min} to ${max}`);
     return n;
   };
+}
+
+/** A rate per second: a non-negative number (`0` turns the limit off; `0.5` is one every 2 s). */
+function parseRate(raw: string, name: string): number {
+  const n = Number(raw.trim());
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new Error(`${name}: "${raw}" must be a number of events per second, 0 or more`);
+  return n;
 }
 
 const text = (raw: string): string => raw;
@@ -209,6 +227,94 @@ export const OPTIONS: OptionSpec[] = [
     env: ['HERALD_MAX_FRAME'],
     description: 'Largest WebSocket frame a client may send, in bytes; larger closes with 1009',
     defaults: same(32 * KIB),
+    parse: parseBytes,
+  },
+  {
+    key: 'maxConnectionsPerIp',
+    flag: '--max-connections-per-ip <count>',
+    env: ['HERALD_MAX_CONNECTIONS_PER_IP'],
+    description:
+      'Most open WebSocket and SSE connections from one client IP (together); more get 429 with Retry-After (0: no cap)',
+    defaults: { dev: 0, start: 1000 },
+    parse: parseInteger(0),
+  },
+  {
+    key: 'trustProxy',
+    flag: '--trust-proxy',
+    env: ['HERALD_TRUST_PROXY'],
+    description:
+      "Take the client IP from the last hop of X-Forwarded-For (set it only behind a proxy that writes that header); default: the socket's address",
+    defaults: same(false),
+    parse: parseBoolean,
+  },
+  {
+    key: 'maxSubscriptionsPerConnection',
+    flag: '--max-subscriptions-per-connection <count>',
+    env: ['HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION'],
+    description:
+      'Most (channel, topic) subscriptions one connection may hold; a sub frame past it is refused, a connect token past it gets 400',
+    defaults: same(1000),
+    parse: parseInteger(1),
+  },
+  {
+    key: 'maxChannelsPerToken',
+    flag: '--max-channels-per-token <count>',
+    env: ['HERALD_MAX_CHANNELS_PER_TOKEN'],
+    description: 'Most distinct channels one token may grant; more gets 400',
+    defaults: same(100),
+    parse: parseInteger(1),
+  },
+  {
+    key: 'publishRate',
+    flag: '--publish-rate <rate>',
+    env: ['HERALD_PUBLISH_RATE'],
+    description:
+      'Publishes per second per publisher (signing key, publish token, or client IP when auth is off), in bursts of one second of them; more get 429 with Retry-After (0: off)',
+    defaults: same(0),
+    parse: parseRate,
+  },
+  {
+    key: 'maxClientFrames',
+    flag: '--max-client-frames <rate>',
+    env: ['HERALD_MAX_CLIENT_FRAMES'],
+    description:
+      'WebSocket frames per second a client may send, in bursts of two seconds of them; more closes with 4029 (0: off)',
+    defaults: same(100),
+    parse: parseRate,
+  },
+  {
+    key: 'bodyTimeoutSeconds',
+    flag: '--body-timeout <duration>',
+    env: ['HERALD_BODY_TIMEOUT'],
+    description:
+      'A JSON publish or token body not complete within this many seconds gets 408 and the connection is closed (0: off)',
+    defaults: same(10),
+    parse: parseSeconds,
+  },
+  {
+    key: 'streamIdleTimeoutSeconds',
+    flag: '--stream-idle-timeout <duration>',
+    env: ['HERALD_STREAM_IDLE_TIMEOUT'],
+    description:
+      'A text/stream publish or tee body that sends nothing for this many seconds is ended (408, truncated); no limit on its total time (0: off)',
+    defaults: same(60),
+    parse: parseSeconds,
+  },
+  {
+    key: 'headersTimeoutSeconds',
+    flag: '--headers-timeout <duration>',
+    env: ['HERALD_HEADERS_TIMEOUT'],
+    description:
+      'A request whose headers are not complete within this many seconds gets 408 and the connection is closed (0: off)',
+    defaults: same(10),
+    parse: parseSeconds,
+  },
+  {
+    key: 'maxHeaderBytes',
+    flag: '--max-header-bytes <bytes>',
+    env: ['HERALD_MAX_HEADER_BYTES'],
+    description: 'Largest request head (request line and headers), in bytes; larger gets 431',
+    defaults: same(16 * KIB),
     parse: parseBytes,
   },
   {

@@ -12,6 +12,8 @@ export class Counts {
   slowConsumers = 0;
   pongTimeouts = 0;
   invalidClientFrames = 0;
+  /** WebSockets closed with 4029 for sending frames faster than `--max-client-frames`. */
+  clientFrameRateCloses = 0;
 }
 
 function counter(registry: Registry, name: string, help: string, read: () => number): void {
@@ -32,6 +34,8 @@ export class Metrics {
   readonly published: Counter<'kind'>;
   readonly publishSeconds: Histogram<'kind'>;
   readonly httpErrors: Counter<'route' | 'status'>;
+  /** Refusals at a configured limit (rare, so a labelled counter is fine). */
+  readonly limitRefusals: Counter<'limit'>;
 
   constructor(hub: Hub, engineName: string) {
     const r = this.registry;
@@ -102,6 +106,12 @@ export class Metrics {
       'Client WebSocket frames that were ignored as malformed',
       () => c.invalidClientFrames,
     );
+    counter(
+      r,
+      'herald_client_frame_rate_closes_total',
+      'WebSocket connections closed with 4029 for sending frames faster than --max-client-frames',
+      () => c.clientFrameRateCloses,
+    );
     this.published = new Counter({
       name: 'herald_messages_published_total',
       help: 'Messages accepted by the engine',
@@ -113,6 +123,12 @@ export class Metrics {
       help: 'Time for the engine to accept a message',
       labelNames: ['kind'],
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [r],
+    });
+    this.limitRefusals = new Counter({
+      name: 'herald_limit_refusals_total',
+      help: 'Requests, connections and frames refused at a configured limit',
+      labelNames: ['limit'],
       registers: [r],
     });
     this.httpErrors = new Counter({

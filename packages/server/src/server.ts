@@ -16,12 +16,14 @@ import type { Connection, ConnectionOptions } from './hub/connection.js';
 import { Hub } from './hub/hub.js';
 import { enforceTokenExpiry } from './hub/token-expiry.js';
 import { WriteScheduler } from './hub/write-scheduler.js';
+import { createLimits } from './limits/limits.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { CloseCodes } from './protocol/close-codes.js';
 import { badRequest, notFound } from './protocol/errors.js';
 import { closingFrame } from './protocol/message.js';
 import { Publisher } from './protocol/publisher.js';
+import { answerClientError, clientErrorKind } from './transport/client-error.js';
 import type { ServerContext } from './transport/context.js';
 import { createExpectationListener, createRequestListener } from './transport/http-routes.js';
 import { INVALID_TARGET, requestUrl } from './transport/request-url.js';
@@ -128,6 +130,7 @@ export async function startHerald(
     hub,
     publisher,
     metrics,
+    limits: createLimits(config),
     log,
     closing: () => shuttingDown,
     // One options object per env, shared by that env's connections.
@@ -148,7 +151,22 @@ export async function startHerald(
     throw new ConfigError((err as Error).message);
   }
   const ws = new WsEndpoint(ctx);
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, createRequestListener(ctx));
+  const headersTimeoutMs = Math.round(config.headersTimeoutSeconds * 1000);
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      // Node's default (300 s for a whole request) would cut long text/stream publishes, which may
+      // run for many minutes; bodies are timed by the routes instead (--body-timeout for buffered
+      // bodies, --stream-idle-timeout for streamed ones).
+      requestTimeout: 0,
+      headersTimeout: headersTimeoutMs,
+      // How often Node looks for requests past headersTimeout (its default, 30 s, would let a
+      // trickled head live three times longer than configured). It only visits requests in progress.
+      connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.round(headersTimeoutMs / 4))),
+      maxHeaderSize: config.maxHeaderBytes,
+    },
+    createRequestListener(ctx),
+  );
   server.on('checkExpectation', createExpectationListener(ctx));
   server.on('upgrade', (req, socket, head) => {
     const url = requestUrl(req);
@@ -164,8 +182,11 @@ export async function startHerald(
       socket.destroy();
     });
   });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const kind = clientErrorKind(err.code);
+    if (kind === 'header_size' || kind === 'header_timeout') metrics.limitRefusals.inc({ limit: kind });
+    log.debug({ code: err.code }, 'client error');
+    answerClientError(socket, kind);
   });
 
   // One timer drives every connection's keepalive. It ticks often (at most every 250 ms) and each

@@ -18,12 +18,30 @@ export function grantedTopics(claims: RealtimeClaims): { key: string; channel: s
   }));
 }
 
-/** Applies a client control frame and returns the reply frame to send. */
+/** Distinct (channel, topic) pairs a token grants: what subscribing with it alone costs. */
+export function grantedCount(claims: RealtimeClaims): number {
+  const pairs = new Set<string>();
+  for (const t of grantedTopics(claims)) pairs.add(`${t.key}\u0000${t.topic}`);
+  return pairs.size;
+}
+
+/** The refusal of a token that alone grants more than a connection may hold, or undefined. */
+export function grantExceedsLimit(claims: RealtimeClaims, max: number): string | undefined {
+  const n = grantedCount(claims);
+  if (n <= max) return undefined;
+  return `the token grants ${n} topics; a connection may subscribe to at most ${max} (--max-subscriptions-per-connection)`;
+}
+
+/**
+ * Applies a client control frame and returns the reply frame to send. A `sub` that would take the
+ * connection past `maxSubscriptions` (channel, topic) pairs is refused whole: nothing changes.
+ */
 export async function applyControlFrame(
   hub: Hub,
   auth: Authenticator,
   c: Connection,
   frame: ClientFrame,
+  maxSubscriptions: number,
 ): Promise<string> {
   if (frame.kind === 'sub') {
     let claims: RealtimeClaims;
@@ -35,6 +53,16 @@ export async function applyControlFrame(
     if (claims.env !== c.env)
       return replyFrame('sub', frame.id, { ok: false, error: 'token is for another environment' });
     const granted = grantedTopics(claims);
+    // Counted and subscribed in the same turn (hub.subscribe registers synchronously), so two
+    // sub frames in flight cannot both slip under the limit.
+    const added = new Set<string>();
+    for (const t of granted)
+      if (!c.subscriptions.get(t.key)?.includes(t.topic)) added.add(`${t.key}\u0000${t.topic}`);
+    if (c.subscriptionCount + added.size > maxSubscriptions)
+      return replyFrame('sub', frame.id, {
+        ok: false,
+        error: `subscription limit: this connection holds ${c.subscriptionCount} topics and the token adds ${added.size}; the limit is ${maxSubscriptions} (--max-subscriptions-per-connection)`,
+      });
     c.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
     try {
       await Promise.all(granted.map((t) => hub.subscribe(c, t.key, t.topic)));

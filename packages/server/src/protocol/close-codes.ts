@@ -16,6 +16,8 @@ export const CloseCodes = {
   Normal: { code: 1000, reason: 'normal closure', action: 'none' },
   /** The server is shutting down (sent after a `closing` frame); reconnect at once, to another node. */
   GoingAway: { code: 1001, reason: 'server shutting down', action: 'reconnect' },
+  /** The client sent a binary frame; Herald's client frames are JSON text. */
+  UnsupportedData: { code: 1003, reason: 'binary frames are not supported', action: 'terminal' },
   /** A client frame exceeded the inbound frame limit (sent by the WebSocket library). */
   FrameTooLarge: { code: 1009, reason: 'frame too large', action: 'terminal' },
   /** Something broke inside the server; reconnect with backoff. */
@@ -28,8 +30,8 @@ export const CloseCodes = {
   FeedLost: { code: 4010, reason: 'live feed interrupted; reconnect and resume', action: 'reconnect' },
   /** No pong arrived in time after a ping; the peer is presumed dead. */
   PongTimeout: { code: 4009, reason: 'no pong within the timeout', action: 'reconnect' },
-  /** Too many connections or requests; reconnect with backoff. */
-  TooManyRequests: { code: 4029, reason: 'too many connections', action: 'reconnect' },
+  /** Too many connections or requests (client frames over --max-client-frames); reconnect with backoff. */
+  TooManyRequests: { code: 4029, reason: 'too many connections or requests', action: 'reconnect' },
   /** The token does not allow this channel or topic. */
   Forbidden: { code: 4503, reason: 'topic not allowed by the token', action: 'terminal' },
   /** A message was too large to deliver. */

@@ -31,4 +31,10 @@ export const forbidden = (message: string) => new HttpError(403, message);
 export const notFound = (message = 'Not found') => new HttpError(404, message);
 export const tooLarge = (message: string, extra?: Record<string, unknown>) =>
   new HttpError(413, message, undefined, extra);
+/** The request (its headers or body) did not arrive in time; the connection is closed after the answer. */
+export const requestTimeout = (message: string, extra?: Record<string, unknown>) =>
+  new HttpError(408, message, undefined, extra);
+/** Over a rate or a count; `retryAfterSeconds` becomes the `Retry-After` header and a body field. */
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new HttpError(429, message, undefined, { retryAfterSeconds });
 export const unavailable = (message: string) => new HttpError(503, message);

@@ -55,12 +55,13 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /**
  * Parses a `/token` request body: a JSON array of topics. Each topic's `env_id` is replaced by the
- * authenticated env; `kind` defaults to `run`. Throws a message naming the offending field.
+ * authenticated env; `kind` defaults to `run`. At most `maxTopicsPerToken` topics in at most
+ * `maxChannelsPerToken` distinct channels. Returns an error naming the offending field.
  */
 export function parseTopicList(
   body: unknown,
   env: string,
-  limits: NameLimits & { maxTopicsPerToken: number },
+  limits: NameLimits & { maxTopicsPerToken: number; maxChannelsPerToken: number },
 ): { topics: WireTopic[] } | { error: string; field: string } {
   if (!Array.isArray(body))
     return {
@@ -74,11 +75,18 @@ export function parseTopicList(
       field: 'body',
     };
   const topics: WireTopic[] = [];
+  const channels = new Set<string>();
   for (let i = 0; i < body.length; i++) {
     const t: unknown = body[i];
     if (!isRecord(t)) return { error: `topic ${i} must be an object with channel and name`, field: `[${i}]` };
     const channelErr = checkName('channel', t.channel, limits);
     if (channelErr) return { error: `topic ${i}: ${channelErr}`, field: `[${i}].channel` };
+    channels.add(t.channel as string);
+    if (channels.size > limits.maxChannelsPerToken)
+      return {
+        error: `topic ${i}: a token may grant at most ${limits.maxChannelsPerToken} distinct channels; this topic's channel is one more`,
+        field: `[${i}].channel`,
+      };
     const nameErr = checkName('name', t.name, limits);
     if (nameErr) return { error: `topic ${i}: ${nameErr}`, field: `[${i}].name` };
     if (t.kind !== undefined && typeof t.kind !== 'string')

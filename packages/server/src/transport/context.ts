@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Engine } from '../engine/engine.js';
 import type { ConnectionOptions } from '../hub/connection.js';
 import type { Hub } from '../hub/hub.js';
+import type { Limits } from '../limits/limits.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Publisher } from '../protocol/publisher.js';
@@ -17,6 +18,8 @@ export interface ServerContext {
   hub: Hub;
   publisher: Publisher;
   metrics: Metrics;
+  /** Per-client limits: connections per IP, publish rate, client frame rate. */
+  limits: Limits;
   log: Logger;
   /** Options for a new subscriber connection in `env`. */
   connectionOptions(env: string): ConnectionOptions;

@@ -6,9 +6,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerOf } from '../auth/authenticate.js';
 import { EngineUnavailableError } from '../engine/engine.js';
-import { badRequest, HttpError, notFound, unavailable } from '../protocol/errors.js';
+import { publisherKey } from '../limits/limits.js';
+import {
+  badRequest,
+  HttpError,
+  notFound,
+  requestTimeout,
+  tooManyRequests,
+  unavailable,
+} from '../protocol/errors.js';
 import { parseTopicList, splitChannelKey } from '../protocol/topic.js';
-import { bodyChunks, discardRest, readBody } from './body.js';
+import { discardRest, readBody, StreamedBody } from './body.js';
 import type { ServerContext } from './context.js';
 import {
   ASSETS_PREFIX,
@@ -32,9 +40,20 @@ function isStream(req: IncomingMessage): boolean {
   return typeof ct === 'string' && ct.split(';')[0]?.trim().toLowerCase() === 'text/stream';
 }
 
+/** A whole body within `limit` bytes (413) and `--body-timeout` (408, the connection is closed). */
+async function bufferedBody(ctx: ServerContext, req: IncomingMessage, limit: number): Promise<Buffer> {
+  try {
+    return await readBody(req, limit, ctx.config.bodyTimeoutSeconds * 1000);
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 408)
+      ctx.metrics.limitRefusals.inc({ limit: 'body_timeout' });
+    throw err;
+  }
+}
+
 const token: Handler = async (ctx, req, res, url) => {
   const principal = await ctx.auth.minter(bearerOf(req, url));
-  const raw = await readBody(req, Math.min(MAX_TOKEN_BODY, ctx.config.maxBodyBytes));
+  const raw = await bufferedBody(ctx, req, Math.min(MAX_TOKEN_BODY, ctx.config.maxBodyBytes));
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -51,8 +70,36 @@ const token: Handler = async (ctx, req, res, url) => {
   sendJson(res, 201, { jwt });
 };
 
-function publisherEnv(p: Awaited<ReturnType<ServerContext['auth']['publisher']>>): string {
+type PublishPrincipal = Awaited<ReturnType<ServerContext['auth']['publisher']>>;
+
+function publisherEnv(p: PublishPrincipal): string {
   return p.kind === 'token' ? p.claims.env : p.env;
+}
+
+/** `--publish-rate`: 429 before anything of the body is read, so nothing is half-published. */
+function spendPublish(ctx: ServerContext, req: IncomingMessage, principal: PublishPrincipal): void {
+  const limiter = ctx.limits.publishRate;
+  if (limiter === undefined) return;
+  const decision = limiter.take(publisherKey(principal, ctx.limits.clientIp(req)), Date.now());
+  if (decision.ok) return;
+  ctx.metrics.limitRefusals.inc({ limit: 'publish_rate' });
+  throw tooManyRequests(
+    `publish rate exceeded: at most ${limiter.rate.perSecond} publishes a second per publisher (--publish-rate); nothing was published`,
+    decision.retryAfterSeconds,
+  );
+}
+
+/** A streamed body for `req`, ended by `--stream-idle-timeout`. */
+const streamedBody = (ctx: ServerContext, req: IncomingMessage): StreamedBody =>
+  new StreamedBody(req, ctx.config.streamIdleTimeoutSeconds * 1000);
+
+/** The 408 for a streamed body that went quiet: what was published is ended, and said. */
+function streamIdle(ctx: ServerContext, what: string, ack: object): HttpError {
+  ctx.metrics.limitRefusals.inc({ limit: 'stream_idle_timeout' });
+  return requestTimeout(
+    `${what} sent nothing for ${ctx.config.streamIdleTimeoutSeconds} s (--stream-idle-timeout); it was ended there`,
+    { truncated: true, reason: 'idle', ...ack },
+  );
 }
 
 const publish: Handler = async (ctx, req, res, url) => {
@@ -68,23 +115,26 @@ const publish: Handler = async (ctx, req, res, url) => {
   };
   // Names are checked before anything of the body is read.
   const valid = ctx.publisher.validate(target);
+  spendPublish(ctx, req, principal);
   if (isStream(req)) {
-    const ack = await ctx.publisher.stream(valid, bodyChunks(req));
+    const body = streamedBody(ctx, req);
+    const ack = await ctx.publisher.stream(valid, body);
+    // Subscribers got datastream-end, as on every other cut.
+    if (body.idled) throw streamIdle(ctx, 'the text/stream body', ack);
     sendJson(res, 200, ack);
     return;
   }
-  const body = await readBody(req, ctx.config.maxBodyBytes);
+  const body = await bufferedBody(ctx, req, ctx.config.maxBodyBytes);
   const ack = await ctx.publisher.message(valid, body);
   sendJson(res, 200, ack);
 };
 
 const tee: Handler = async (ctx, req, res, url) => {
   const principal = await ctx.auth.publisher(bearerOf(req, url));
-  const result = await ctx.publisher.tee(
-    publisherEnv(principal),
-    url.searchParams.get('channel'),
-    bodyChunks(req),
-  );
+  spendPublish(ctx, req, principal);
+  const body = streamedBody(ctx, req);
+  const result = await ctx.publisher.tee(publisherEnv(principal), url.searchParams.get('channel'), body);
+  if (body.idled) throw streamIdle(ctx, 'the tee body', result);
   sendJson(res, 200, result);
 };
 
@@ -231,7 +281,7 @@ export function createRequestListener(ctx: ServerContext) {
       const status = err instanceof HttpError ? err.status : 500;
       sendError(res, err);
       // The body was not read to its end: discard the rest (bounded), so the client gets the answer.
-      if (status === 413) discardRest(req);
+      if (status === 413 || status === 429) discardRest(req);
       ctx.metrics.httpErrors.inc({ route: route === undefined ? 'unknown' : url.pathname, status });
     });
   };

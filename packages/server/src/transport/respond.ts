@@ -30,6 +30,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** `Retry-After` (seconds) of an error that says when to try again (429). */
+function retryAfterOf(e: HttpError): number | undefined {
+  const v = e.extra?.retryAfterSeconds;
+  return typeof v === 'number' ? v : undefined;
+}
+
 /** Turns any thrown value into a JSON error response; unknown errors become 500. */
 export function sendError(res: ServerResponse, err: unknown): number {
   const e = err instanceof HttpError ? err : new HttpError(500, 'Internal error; see the server log');
@@ -37,6 +43,10 @@ export function sendError(res: ServerResponse, err: unknown): number {
     res.destroy();
     return e.status;
   }
+  const retryAfter = retryAfterOf(e);
+  if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+  // A body that did not arrive in time is not worth waiting for: the connection ends with the answer.
+  if (e.status === 408) res.setHeader('Connection', 'close');
   sendJson(res, e.status, e.toJSON());
   return e.status;
 }
@@ -45,12 +55,14 @@ export function sendError(res: ServerResponse, err: unknown): number {
 export function rejectUpgrade(socket: Duplex, err: unknown): number {
   const e = err instanceof HttpError ? err : new HttpError(500, 'Internal error; see the server log');
   const body = `${JSON.stringify(e.toJSON())}\n`;
+  const retryAfter = retryAfterOf(e);
   if (socket.writable) {
     socket.end(
       `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\n` +
         'Connection: close\r\n' +
         'Content-Type: application/json\r\n' +
         'Access-Control-Allow-Origin: *\r\n' +
+        (retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`) +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   }

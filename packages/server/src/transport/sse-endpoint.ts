@@ -6,9 +6,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bearerOf } from '../auth/authenticate.js';
 import { recover, register } from '../hub/recovery.js';
-import { grantedTopics } from '../hub/subscriptions.js';
+import { grantExceedsLimit, grantedTopics } from '../hub/subscriptions.js';
+import { tooManyConnections } from '../limits/limits.js';
 import { CloseCodes } from '../protocol/close-codes.js';
-import { unavailable } from '../protocol/errors.js';
+import { badRequest, unavailable } from '../protocol/errors.js';
 import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
 import { SseConnection } from './sse-connection.js';
@@ -20,7 +21,20 @@ export async function handleSse(
   url: URL,
 ): Promise<void> {
   if (ctx.closing()) throw unavailable('server is shutting down; connect to another node');
+  // Counted with the WebSockets of the same IP, from here until the response closes, however.
+  const release = ctx.limits.connections.acquire(ctx.limits.clientIp(req));
+  if (release === undefined) {
+    ctx.metrics.limitRefusals.inc({ limit: 'connections_per_ip' });
+    throw tooManyConnections(ctx.limits.connections.cap);
+  }
+  if (res.destroyed) release();
+  else if (ctx.limits.connections.cap > 0) res.once('close', release);
   const claims = await ctx.auth.subscriber(bearerOf(req, url));
+  const tooMany = grantExceedsLimit(claims, ctx.config.maxSubscriptionsPerConnection);
+  if (tooMany !== undefined) {
+    ctx.metrics.limitRefusals.inc({ limit: 'subscriptions_per_connection' });
+    throw badRequest(tooMany, 'token');
+  }
   const since = url.searchParams.get('since');
   let resume: ResumeRequest | undefined = since ? parseResume(since) : undefined;
   const lastEventId = req.headers['last-event-id'];

@@ -1,18 +1,23 @@
 /**
  * `GET /v1/realtime/connect`: WebSocket subscriptions. Authenticates the token, registers every
  * topic it grants, and only then completes the upgrade, so nothing published after the client sees
- * `open` can be missed (F5). Client frames (`sub`, `unsub`) are answered; malformed ones are
- * ignored and counted.
+ * `open` can be missed (F5). Client frames (`sub`, `unsub`) are answered; malformed text frames
+ * are ignored and counted; binary frames close the connection (1003). Limits: connections per
+ * client IP (429 before the handshake), subscriptions per connection (400 at connect, a refused
+ * `sub`), client frames per second (4029).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocketServer } from 'ws';
 import { bearerOf } from '../auth/authenticate.js';
+import { ConnState } from '../hub/connection.js';
 import { recover, register } from '../hub/recovery.js';
-import { applyControlFrame } from '../hub/subscriptions.js';
+import { applyControlFrame, grantExceedsLimit } from '../hub/subscriptions.js';
+import { tooManyConnections } from '../limits/limits.js';
+import type { Bucket } from '../limits/token-bucket.js';
 import { parseClientFrame } from '../protocol/client-frame.js';
 import { CloseCodes } from '../protocol/close-codes.js';
-import { unavailable } from '../protocol/errors.js';
+import { badRequest, unavailable } from '../protocol/errors.js';
 import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
 import { rejectUpgrade } from './respond.js';
@@ -24,7 +29,7 @@ export class WsEndpoint {
   // Handlers shared by every connection (`this` is the emitter), so a connection costs no closures.
   private readonly onSocketClose: (this: TaggedSocket) => void;
   private readonly onWsError: (this: TaggedWebSocket, err: Error) => void;
-  private readonly onWsMessage: (this: TaggedWebSocket, data: RawData, isBinary: boolean) => void;
+  private readonly onWsMessage: (this: RatedWebSocket, data: RawData, isBinary: boolean) => void;
 
   constructor(private readonly ctx: ServerContext) {
     this.wss = new WebSocketServer({
@@ -49,11 +54,33 @@ export class WsEndpoint {
     this.onWsError = function (this: TaggedWebSocket, err: Error) {
       ctx.log.debug({ err, conn: this[CONNECTION]?.id }, 'websocket error');
     };
-    this.onWsMessage = function (this: TaggedWebSocket, data: RawData, isBinary: boolean) {
+    const frameRate = ctx.limits.clientFrames;
+    this.onWsMessage = function (this: RatedWebSocket, data: RawData, isBinary: boolean) {
       const conn = this[CONNECTION];
-      if (conn === undefined) return;
+      if (conn === undefined || conn.state >= ConnState.Closing) return;
+      // Every frame counts, valid or not. Only clients that send frames get a bucket (Inngest's
+      // clients never do).
+      if (frameRate !== undefined) {
+        const now = Date.now();
+        let bucket = this[FRAME_BUCKET];
+        if (bucket === undefined) {
+          bucket = frameRate.bucket(now);
+          this[FRAME_BUCKET] = bucket;
+        }
+        if (!frameRate.take(bucket, now)) {
+          ctx.metrics.counts.clientFrameRateCloses++;
+          ctx.metrics.limitRefusals.inc({ limit: 'client_frame_rate' });
+          conn.close(
+            CloseCodes.TooManyRequests,
+            `too many client frames: more than ${frameRate.perSecond} a second`,
+          );
+          return;
+        }
+      }
       if (isBinary) {
         ctx.metrics.counts.invalidClientFrames++;
+        ctx.metrics.limitRefusals.inc({ limit: 'binary_frame' });
+        conn.close(CloseCodes.UnsupportedData);
         return;
       }
       const parsed = parseClientFrame(data.toString());
@@ -62,7 +89,7 @@ export class WsEndpoint {
         ctx.log.debug({ conn: conn.id, reason: parsed.reason }, 'ignored client frame');
         return;
       }
-      applyControlFrame(ctx.hub, ctx.auth, conn, parsed.frame).then(
+      applyControlFrame(ctx.hub, ctx.auth, conn, parsed.frame, ctx.config.maxSubscriptionsPerConnection).then(
         (reply) => conn.deliverControl(reply),
         (err) => {
           ctx.log.error({ err }, 'control frame failed');
@@ -79,7 +106,19 @@ export class WsEndpoint {
     let resume: ResumeRequest | undefined;
     try {
       if (ctx.closing()) throw unavailable('server is shutting down; connect to another node');
+      const release = ctx.limits.connections.acquire(ctx.limits.clientIp(req));
+      if (release === undefined) {
+        ctx.metrics.limitRefusals.inc({ limit: 'connections_per_ip' });
+        throw tooManyConnections(ctx.limits.connections.cap);
+      }
+      // Counted down once, whatever way the socket ends (refused below, handshake failed, closed).
+      if (ctx.limits.connections.cap > 0) socket.once('close', release);
       claims = await ctx.auth.subscriber(bearerOf(req, url));
+      const tooMany = grantExceedsLimit(claims, ctx.config.maxSubscriptionsPerConnection);
+      if (tooMany !== undefined) {
+        ctx.metrics.limitRefusals.inc({ limit: 'subscriptions_per_connection' });
+        throw badRequest(tooMany, 'token');
+      }
       const since = url.searchParams.get('since');
       resume = since ? parseResume(since) : undefined;
     } catch (err) {
@@ -128,6 +167,10 @@ export class WsEndpoint {
 }
 
 type TaggedSocket = Duplex & { [CONNECTION]?: WsConnection };
+
+/** Where a WebSocket that sent frames keeps its frame-rate bucket. */
+const FRAME_BUCKET = Symbol('herald.frameBucket');
+type RatedWebSocket = TaggedWebSocket & { [FRAME_BUCKET]?: Bucket };
 
 function destroySocket(this: Duplex): void {
   this.destroy();
