@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
 
 let herald: HeraldProcess;
@@ -77,6 +78,29 @@ describe('an Expect header other than 100-continue', () => {
           await raw(`GET /health HTTP/1.1\r\nHost: x\r\nExpect: ${expect100}\r\nConnection: close\r\n\r\n`),
         ),
       ).toMatchObject({ status: 417, type: 'application/json', body: { status: 417 } });
+    await stillServing();
+  });
+});
+
+describe('a WebSocket handshake the ws library refuses', () => {
+  // The library answered these with text/html.
+  it('is answered in JSON: 400 for a bad key, version or subprotocol list, 405 for another method', async () => {
+    const token = await mintToken(herald.url, 'regressions', ['t']);
+    const handshake = (method: string, headers: string) =>
+      `${method} /v1/realtime/connect?token=${token} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n` +
+      `Upgrade: websocket\r\n${headers}\r\n`;
+    const key = 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    for (const [method, headers, status] of [
+      ['GET', 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n', 400],
+      ['GET', `Sec-WebSocket-Version: 12\r\n${key}`, 400],
+      ['GET', `Sec-WebSocket-Version: 13\r\n${key}Sec-WebSocket-Protocol: a,,b\r\n`, 400],
+      ['POST', `Sec-WebSocket-Version: 13\r\n${key}`, 405],
+    ] as const)
+      expect(parse(await raw(handshake(method, headers)))).toMatchObject({
+        status,
+        type: 'application/json',
+        body: { status },
+      });
     await stillServing();
   });
 });

@@ -17,7 +17,7 @@ import { tooManyConnections } from '../limits/limits.js';
 import type { Bucket } from '../limits/token-bucket.js';
 import { parseClientFrame } from '../protocol/client-frame.js';
 import { CloseCodes } from '../protocol/close-codes.js';
-import { badRequest, unavailable } from '../protocol/errors.js';
+import { badRequest, HttpError, unavailable } from '../protocol/errors.js';
 import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
 import { rejectUpgrade } from './respond.js';
@@ -37,6 +37,16 @@ export class WsEndpoint {
       maxPayload: ctx.config.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
+    });
+    // A handshake the WebSocket library refuses (bad key, version, subprotocols or method) is
+    // answered in JSON like every other refusal, not with the library's text/html; the socket is
+    // then closed, as the library would.
+    this.wss.on('wsClientError', (err: Error, socket: Duplex, req: IncomingMessage) => {
+      socket.once('finish', () => socket.destroy());
+      rejectUpgrade(
+        socket,
+        new HttpError(req.method === 'GET' ? 400 : 405, `WebSocket handshake refused: ${err.message}`),
+      );
     });
     this.keepalive = {
       pingIntervalMs: ctx.config.pingIntervalSeconds * 1000,
