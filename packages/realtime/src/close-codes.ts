@@ -14,6 +14,8 @@ export interface CloseCode {
 export const CloseCodes = {
   Normal: { code: 1000, reason: 'normal closure', action: 'none' },
   GoingAway: { code: 1001, reason: 'server shutting down', action: 'reconnect' },
+  ProtocolError: { code: 1002, reason: 'protocol error', action: 'terminal' },
+  InvalidPayload: { code: 1007, reason: 'invalid UTF-8', action: 'terminal' },
   UnsupportedData: { code: 1003, reason: 'binary frames are not supported', action: 'terminal' },
   FrameTooLarge: { code: 1009, reason: 'frame too large', action: 'terminal' },
   InternalError: { code: 1011, reason: 'internal error', action: 'reconnect' },

@@ -16,6 +16,13 @@ export const CloseCodes = {
   Normal: { code: 1000, reason: 'normal closure', action: 'none' },
   /** The server is shutting down (sent after a `closing` frame); reconnect at once, to another node. */
   GoingAway: { code: 1001, reason: 'server shutting down', action: 'reconnect' },
+  /**
+   * A client frame broke the WebSocket protocol (unmasked, a reserved opcode or bit, a bad fragment
+   * or close frame); sent by the WebSocket library.
+   */
+  ProtocolError: { code: 1002, reason: 'protocol error', action: 'terminal' },
+  /** The client sent a text frame (or close reason) that is not valid UTF-8: sent by the library. */
+  InvalidPayload: { code: 1007, reason: 'invalid UTF-8', action: 'terminal' },
   /** The client sent a binary frame; Herald's client frames are JSON text. */
   UnsupportedData: { code: 1003, reason: 'binary frames are not supported', action: 'terminal' },
   /** A client frame exceeded the inbound frame limit (sent by the WebSocket library). */
