@@ -104,3 +104,17 @@ describe('a WebSocket handshake the ws library refuses', () => {
     await stillServing();
   });
 });
+
+describe('an HTTP/1.1 request without Host', () => {
+  // Node refused these itself, with an empty 400.
+  it('is refused 400 in JSON', async () => {
+    expect(parse(await raw('GET /health HTTP/1.1\r\nConnection: close\r\n\r\n'))).toMatchObject({
+      status: 400,
+      type: 'application/json',
+      body: { status: 400 },
+    });
+    // HTTP/1.0 needs no Host.
+    expect(parse(await raw('GET /health HTTP/1.0\r\n\r\n')).status).toBe(200);
+    await stillServing();
+  });
+});

@@ -164,6 +164,9 @@ export async function startHerald(
       // trickled head live three times longer than configured). It only visits requests in progress.
       connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.round(headersTimeoutMs / 4))),
       maxHeaderSize: config.maxHeaderBytes,
+      // Node refuses an HTTP/1.1 request without Host by itself, with an empty 400; the router
+      // refuses it instead, in JSON.
+      requireHostHeader: false,
     },
     createRequestListener(ctx),
   );

@@ -254,6 +254,11 @@ export function createRequestListener(ctx: ServerContext) {
       sendError(res, badRequest(INVALID_TARGET));
       return;
     }
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused with 400.
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      sendError(res, badRequest('Bad request: an HTTP/1.1 request needs a Host header'));
+      return;
+    }
     if (req.method === 'OPTIONS') {
       preflight(req, res);
       return;
