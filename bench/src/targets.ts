@@ -129,7 +129,7 @@ function nodeArgs(spec: TargetSpec, port: number, o: StartOptions): string[] {
 }
 
 /** Resolves once something answers `PING` with `+PONG` on the port. */
-async function waitRedis(p: Proc, port: number, timeoutMs: number): Promise<void> {
+export async function waitRedis(p: Proc, port: number, timeoutMs: number): Promise<void> {
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -190,7 +190,7 @@ async function startRedisTarget(spec: TargetSpec, o: StartOptions): Promise<Runn
   }
 }
 
-async function waitHealthy(p: Proc, url: string, timeoutMs: number): Promise<void> {
+export async function waitHealthy(p: Proc, url: string, timeoutMs: number): Promise<void> {
   const until = performance.now() + timeoutMs;
   let exited = false;
   p.exited.then(() => {

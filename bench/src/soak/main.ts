@@ -1,0 +1,690 @@
+/**
+ * `npm run soak [-- options]`: thousands of WebSocket subscribers on one Herald (`herald start`)
+ * while messages are published at a steady rate and 1 % of the subscribers per second leave and
+ * resume (`since=<epoch>:<seq>`). Every subscriber decodes every message and audits its channel's
+ * order; the run fails unless nothing was lost, duplicated or reordered, every publish was
+ * accepted, and every subscriber ends at its channel's last acknowledged position. Memory, latency
+ * and rates are sampled over time and written as JSON, an SVG chart and a markdown summary.
+ *
+ * Exit code: 0 passed, 1 failed (an invariant broke, or the run could not be done), 2 bad
+ * arguments, 130 interrupted.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as hdr from 'hdr-histogram-js';
+import {
+  cpuSeconds,
+  hardFdLimit,
+  killAllNow,
+  machineCpu,
+  type Proc,
+  rssBytes,
+  spawnNode,
+  stop,
+  stopAll,
+} from '../lib/procs.js';
+import { Progress } from '../lib/progress.js';
+import type { Machine } from '../results.js';
+import { type RunContext, sleep, socketsPerGenerator } from '../scenarios/common.js';
+import { memoryCap } from '../scenarios/memory.js';
+import { ROOT } from '../targets.js';
+import { renderSoakChart } from './chart.js';
+import type { FleetOptions, VerifyResult } from './fleet.js';
+import {
+  type AuditCounts,
+  ask,
+  type Done,
+  type FleetConnected,
+  type FleetProgress,
+  type FleetSnapshot,
+  type Published,
+  type PublisherSnapshot,
+  type Verified,
+} from './ipc.js';
+import type { Position, PublisherOptions } from './publisher.js';
+import { renderMarkdown, renderText } from './report.js';
+import type { LatencyWindow, Sample, SoakParams, SoakResult, SoakSummary } from './result.js';
+import {
+  healthConnections,
+  historySettings,
+  idleMemory,
+  metricsHeap,
+  mintTokens,
+  type SoakServer,
+  startSoakServer,
+} from './server.js';
+
+const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
+const TOPIC = 't';
+const PAYLOAD_BYTES = 100;
+/** A generous leak guard, not a timing figure: heap at the end ≤ 2 × start + 50 MB. */
+const HEAP_GUARD = (start: number) => 2 * start + 50 * 2 ** 20;
+
+const DEFAULTS = {
+  long: { duration: 600, connections: 20_000, channels: 1_000, rate: 5_000, churn: 1 },
+  quick: { duration: 30, connections: 2_000, channels: 100, rate: 1_000, churn: 1 },
+};
+
+const USAGE = `usage: npm run soak [-- options]
+  --duration <s>        publishing time, warm-up included (default 600; quick 30)
+  --connections <n>     subscribers (default 20,000, capped by the file-descriptor limit; quick 2,000)
+  --channels <n>        channels, subscribers spread evenly (default 1,000; quick 100)
+  --rate <msg/s>        messages published per second over all channels (default 5,000; quick 1,000)
+  --churn <% per s>     subscribers leaving and resuming each second, in % (default 1)
+  --away <ms>           a churned subscriber stays away a random time up to this (default 1000)
+  --engine memory|redis Herald's engine (default memory; redis starts its own redis-server)
+  --quick               30 s, 2,000 connections, 100 channels, 1,000 msg/s (npm test runs this)
+  --out <dir>           where to write soak-<time>.{json,svg,md} (default bench/results, which
+                        also refreshes bench/results/soak-latest.* for runs that are not --quick)
+  --help`;
+
+interface Args {
+  quick: boolean;
+  duration: number;
+  connections: number;
+  channels: number;
+  rate: number;
+  churn: number;
+  awayMs: number;
+  engine: 'memory' | 'redis';
+  out: string | undefined;
+}
+
+function parse(): Args {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      channels: { type: 'string' },
+      rate: { type: 'string' },
+      churn: { type: 'string' },
+      away: { type: 'string' },
+      engine: { type: 'string', default: 'memory' },
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const quick = values.quick === true;
+  const d = quick ? DEFAULTS.quick : DEFAULTS.long;
+  const num = (raw: string | undefined, fallback: number, name: string, min: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw.replace(/[_,]/g, ''));
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, not "${raw}"`);
+    return n;
+  };
+  if (values.engine !== 'memory' && values.engine !== 'redis')
+    throw new Error(`--engine must be memory or redis, not "${values.engine}"`);
+  const a: Args = {
+    quick,
+    duration: num(values.duration, d.duration, 'duration', 5),
+    connections: Math.floor(num(values.connections, d.connections, 'connections', 1)),
+    channels: Math.floor(num(values.channels, d.channels, 'channels', 1)),
+    rate: num(values.rate, d.rate, 'rate', 1),
+    churn: num(values.churn, d.churn, 'churn', 0),
+    awayMs: num(values.away, 1000, 'away', 0),
+    engine: values.engine,
+    out: values.out,
+  };
+  if (a.churn > 100) throw new Error('--churn is a percentage per second, at most 100');
+  return a;
+}
+
+function machine(fdLimit: number): Omit<Machine, 'versions'> {
+  let commit = 'unknown';
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/server/src'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
+    if (dirty) commit += ' + uncommitted changes in packages/server';
+  } catch {
+    // not a git checkout
+  }
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryBytes: totalmem(),
+    node: process.version,
+    os: `${process.platform} ${release()}`,
+    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    fdLimit,
+    commit,
+  };
+}
+
+const stamp = (d: Date): string =>
+  d
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+
+function window(hists: { t: number; h: string }[], fromS: number, toS: number): LatencyWindow {
+  const merged = hdr.build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+    numberOfSignificantValueDigits: 3,
+  });
+  for (const x of hists)
+    if (x.t > fromS && x.t <= toS + 1e-6) merged.add(hdr.decodeFromCompressedBase64(x.h));
+  const n = merged.totalCount;
+  const at = (p: number) => (n > 0 ? merged.getValueAtPercentile(p) / 1000 : Number.NaN);
+  return {
+    fromS,
+    toS,
+    count: n,
+    p50Ms: at(50),
+    p99Ms: at(99),
+    maxMs: n > 0 ? merged.maxValue / 1000 : Number.NaN,
+  };
+}
+
+function sumAudit(snaps: FleetSnapshot[]): AuditCounts {
+  const out: AuditCounts = {
+    deliveries: 0,
+    replayed: 0,
+    lost: 0,
+    duplicated: 0,
+    reordered: 0,
+    epochChanges: 0,
+    wrongChannel: 0,
+    unexpectedFrames: 0,
+    recoveredFalse: 0,
+    unexpectedCloses: 0,
+  };
+  for (const s of snaps) for (const k of Object.keys(out) as (keyof AuditCounts)[]) out[k] += s.audit[k];
+  return out;
+}
+
+function sumVerify(rs: VerifyResult[]): VerifyResult {
+  const out: VerifyResult = {
+    subscribers: 0,
+    live: 0,
+    caughtUp: 0,
+    behind: 0,
+    ahead: 0,
+    missingTail: 0,
+    wrongEpoch: 0,
+  };
+  for (const r of rs) for (const k of Object.keys(out) as (keyof VerifyResult)[]) out[k] += r[k];
+  return out;
+}
+
+async function main(): Promise<number> {
+  let args: Args;
+  try {
+    args = parse();
+  } catch (e) {
+    process.stderr.write(`soak: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const fdLimit = hardFdLimit();
+  const progress = new Progress();
+  const ctx: RunContext = {
+    quick: args.quick,
+    progress,
+    fdLimit,
+    sources: Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`),
+  };
+  // One Herald process holds every connection: it needs a descriptor per socket plus its own.
+  const cap = memoryCap(ctx);
+  const connections = Math.min(args.connections, cap);
+  const cappedBy =
+    connections < args.connections
+      ? `the RLIMIT_NOFILE hard limit of ${int(fdLimit)} per process, less ${int(fdLimit - cap)} for Herald's own descriptors (raising it needs CAP_SYS_RESOURCE)`
+      : undefined;
+  if (connections < args.channels) {
+    process.stderr.write(
+      `soak: ${int(connections)} connections cannot cover ${int(args.channels)} channels\n`,
+    );
+    return 2;
+  }
+  const warmupSeconds = Math.min(args.quick ? 5 : 10, Math.floor(args.duration / 3));
+  const sampleSeconds = args.quick || args.duration < 60 ? 1 : 5;
+  const tokenTtlSeconds = Math.ceil(args.duration) + 3600;
+  const per = socketsPerGenerator(ctx);
+  const fleets = Math.max(2, Math.ceil(connections / per));
+  const startedAt = new Date();
+  const m = machine(fdLimit);
+  progress.log(
+    `Herald soak${args.quick ? ' (quick)' : ''}: ${int(connections)} connections${cappedBy ? ` (${int(args.connections)} requested, capped by the fd limit)` : ''}, ` +
+      `${int(args.channels)} channels, ${int(args.rate)} msg/s, churn ${args.churn} %/s, ${args.duration} s, ${args.engine} engine; ` +
+      `${m.cpus} cores, Node ${m.node}, load average ${m.loadAverage.join(' ')}, fd limit ${fdLimit}, commit ${m.commit}`,
+  );
+
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  let server: SoakServer | undefined;
+  const workers: Proc[] = [];
+  try {
+    progress.stage('starting Herald');
+    server = await startSoakServer({ engine: args.engine, tokenTtlSeconds });
+    const srv = server;
+    if (srv.limitsOff.length > 0)
+      progress.log(`  Herald limits turned off for the soak: ${srv.limitsOff.join(' ')}`);
+    const runId = Math.random().toString(36).slice(2, 8);
+    const channels = Array.from({ length: args.channels }, (_, i) => `soak-${runId}-${i}`);
+    progress.stage(`minting ${int(channels.length)} tokens`);
+    const tokens = await mintTokens(srv, channels, TOPIC);
+    const history = await historySettings(srv);
+    // Until each channel's history is full (--history-size messages, or --history-ttl), Herald's
+    // memory grows by design; "steady" figures are taken from there on.
+    const historyFullAtS = Math.min((history.size * args.channels) / args.rate, history.ttlSeconds);
+    const paths = tokens.map((t) => `/v1/realtime/connect?token=${t}`);
+
+    // Subscribers, spread over at least two processes.
+    progress.stage(`connecting ${int(connections)} subscribers over ${fleets} processes`);
+    const fleetProcs = Array.from({ length: fleets }, (_, i) =>
+      spawnNode(`soak-subscribers-${i + 1}`, [WORKER], { ipc: true }),
+    );
+    workers.push(...fleetProcs);
+    const shares = fleetProcs.map(
+      (_, i) => Math.floor(connections / fleets) + (i < connections % fleets ? 1 : 0),
+    );
+    const connected = new Array<number>(fleets).fill(0);
+    const connectStarted = performance.now();
+    const results = await Promise.all(
+      fleetProcs.map((p, i) => {
+        const options: FleetOptions = {
+          host: srv.host,
+          port: srv.port,
+          paths,
+          channels,
+          count: shares[i] as number,
+          firstIndex: shares.slice(0, i).reduce((a, b) => a + b, 0),
+          sources: ctx.sources,
+          concurrency: 200,
+          timeoutMs: 15_000,
+          awayMs: args.awayMs,
+        };
+        return ask<FleetConnected>(
+          p,
+          { type: 'fleet-connect', options },
+          120_000 + (shares[i] as number) * 5,
+          (msg) => {
+            if (msg.type !== 'fleet-progress') return;
+            connected[i] = (msg as FleetProgress).connected;
+            progress.status(`connected ${int(connected.reduce((a, b) => a + b, 0))} / ${int(connections)}`);
+          },
+        );
+      }),
+    );
+    const connectMs = performance.now() - connectStarted;
+    const failed = results.reduce((a, r) => a + r.failed, 0);
+    if (failed > 0) {
+      const errors = [...new Set(results.flatMap((r) => r.errors))];
+      throw new Error(
+        `${int(failed)} of ${int(connections)} subscribers could not connect: ${errors.join('; ')}`,
+      );
+    }
+    progress.log(`  ${int(connections)} subscribers connected in ${(connectMs / 1000).toFixed(1)} s`);
+
+    // Idle, every connection open: the "before" memory (after a full GC).
+    await sleep(2000);
+    const idleBefore = await idleMemory(srv);
+
+    // Publish and churn for the duration, sampling as it goes.
+    const publisherProc = spawnNode('soak-publisher', [WORKER], { ipc: true });
+    workers.push(publisherProc);
+    const pubOptions: PublisherOptions = {
+      host: srv.host,
+      port: srv.port,
+      key: srv.signingKey,
+      channels,
+      topic: TOPIC,
+      rate: args.rate,
+      durationMs: args.duration * 1000,
+      payloadBytes: PAYLOAD_BYTES,
+      sockets: 4,
+      window: 256,
+    };
+    const fleetAsk = <T extends FleetSnapshot | Done | Verified>(
+      msg: Record<string, unknown> & { type: string },
+    ) => Promise.all(fleetProcs.map((p) => ask<T>(p, msg, 60_000)));
+    progress.stage(`soak, ${args.duration} s`);
+    const t0 = performance.now();
+    const publishing = ask<Published>(
+      publisherProc,
+      { type: 'soak-publish', options: pubOptions },
+      args.duration * 1000 + 120_000,
+    );
+    publishing.catch(() => {});
+    if (args.churn > 0) await fleetAsk<Done>({ type: 'churn', percent: args.churn });
+
+    const series: Sample[] = [];
+    const hists: { t: number; h: string }[] = [];
+    const cpuOf = (ps: Proc[]) => ps.reduce((x, p) => x + cpuSeconds(p.pid), 0);
+    let prev = {
+      at: t0,
+      deliveries: 0,
+      replayed: 0,
+      reconnects: 0,
+      ok: 0,
+      cpu: cpuSeconds(srv.herald.pid),
+      subCpu: cpuOf(fleetProcs),
+      pubCpu: cpuOf([publisherProc]),
+      machine: machineCpu().busy,
+      self: process.cpuUsage(),
+    };
+    let last: FleetSnapshot[] = [];
+    const sample = async () => {
+      const snaps = await fleetAsk<FleetSnapshot>({ type: 'fleet-snapshot', histogram: true });
+      const pub = await ask<PublisherSnapshot>(publisherProc, { type: 'pub-snapshot' }, 30_000);
+      const at = performance.now();
+      const t = (at - t0) / 1000;
+      const secs = (at - prev.at) / 1000;
+      const cpu = cpuSeconds(srv.herald.pid);
+      const subCpu = cpuOf(fleetProcs);
+      const pubCpu = cpuOf([publisherProc]);
+      const machineBusy = machineCpu().busy;
+      const self = process.cpuUsage();
+      const selfCores = (self.user + self.system - prev.self.user - prev.self.system) / 1e6 / secs;
+      const [heap, conns] = await Promise.all([
+        metricsHeap(srv).catch(() => Number.NaN),
+        healthConnections(srv).catch(() => Number.NaN),
+      ]);
+      const a = sumAudit(snaps);
+      const reconnects = snaps.reduce((x, s) => x + s.fleet.reconnects, 0);
+      const merged = hdr.build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 60_000_000,
+        numberOfSignificantValueDigits: 3,
+      });
+      for (const s of snaps) if (s.histogram) merged.add(hdr.decodeFromCompressedBase64(s.histogram));
+      hists.push({ t, h: hdr.encodeIntoCompressedBase64(merged) });
+      const n = merged.totalCount;
+      const x: Sample = {
+        t: Math.round(t * 10) / 10,
+        rssBytes: rssBytes(srv.herald.pid),
+        heapUsedBytes: heap,
+        connections: conns,
+        live: snaps.reduce((v, s) => v + s.fleet.live, 0),
+        deliveriesPerSec: (a.deliveries - prev.deliveries) / secs,
+        replayedPerSec: (a.replayed - prev.replayed) / secs,
+        reconnectsPerSec: (reconnects - prev.reconnects) / secs,
+        publishedPerSec: (pub.counts.ok - prev.ok) / secs,
+        publishFailed: pub.counts.failed,
+        publishSkipped: pub.counts.skipped,
+        p50Ms: n > 0 ? merged.getValueAtPercentile(50) / 1000 : Number.NaN,
+        p99Ms: n > 0 ? merged.getValueAtPercentile(99) / 1000 : Number.NaN,
+        maxMs: n > 0 ? merged.maxValue / 1000 : Number.NaN,
+        latencyCount: n,
+        heraldCores: (cpu - prev.cpu) / secs,
+        subscriberCores: (subCpu - prev.subCpu) / secs,
+        publisherCores: (pubCpu - prev.pubCpu) / secs,
+        machineCores: (machineBusy - prev.machine) / secs,
+        otherCores: 0,
+        workerLoopDelayP99Ms: Math.max(...snaps.map((s) => s.loopDelayP99Ms)),
+      };
+      x.otherCores = Math.max(
+        0,
+        x.machineCores - x.heraldCores - x.subscriberCores - x.publisherCores - selfCores,
+      );
+      series.push(x);
+      prev = {
+        at,
+        deliveries: a.deliveries,
+        replayed: a.replayed,
+        reconnects,
+        ok: pub.counts.ok,
+        cpu,
+        subCpu,
+        pubCpu,
+        machine: machineBusy,
+        self,
+      };
+      last = snaps;
+      progress.status(
+        `${t.toFixed(0)} s: RSS ${(x.rssBytes / 2 ** 20).toFixed(0)} MB, heap ${(x.heapUsedBytes / 2 ** 20).toFixed(0)} MB, ` +
+          `${int(x.connections)} conns, ${int(x.deliveriesPerSec)} deliveries/s, p99 ${x.p99Ms.toFixed(1)} ms, ` +
+          `${int(x.reconnectsPerSec)} reconnects/s; lost ${a.lost}, dup ${a.duplicated}, reordered ${a.reordered}`,
+        t >= args.duration - sampleSeconds / 2,
+      );
+    };
+    for (let k = 1; k * sampleSeconds <= args.duration + 1e-9; k++) {
+      const wait = t0 + k * sampleSeconds * 1000 - performance.now();
+      if (wait > 0) await sleep(wait);
+      await sample();
+    }
+    // Time is up: churn stops with publishing; then wait for the last answers and deliveries.
+    if (args.churn > 0) await fleetAsk<Done>({ type: 'churn', percent: 0 });
+    progress.stage('waiting for the last publishes');
+    const published = await publishing;
+    const finals: (Position | null)[] = published.finals;
+
+    progress.stage('quiescence: every subscriber back and caught up');
+    const quietStarted = performance.now();
+    let verify = sumVerify((await fleetAsk<Verified>({ type: 'verify', finals })).map((v) => v.result));
+    let progressAt = performance.now();
+    let best = verify.caughtUp;
+    while (verify.caughtUp < verify.subscribers && performance.now() - progressAt < 15_000) {
+      await sleep(250);
+      verify = sumVerify((await fleetAsk<Verified>({ type: 'verify', finals })).map((v) => v.result));
+      if (verify.caughtUp > best) {
+        best = verify.caughtUp;
+        progressAt = performance.now();
+      }
+      progress.status(
+        `${int(verify.caughtUp)} of ${int(verify.subscribers)} caught up, ${int(verify.live)} live`,
+      );
+    }
+    // Anything still arriving would show as a duplicate or a change: let it come.
+    await sleep(1000);
+    verify = sumVerify((await fleetAsk<Verified>({ type: 'verify', finals })).map((v) => v.result));
+    const quiescenceMs = performance.now() - quietStarted;
+    const finalSnaps = await fleetAsk<FleetSnapshot>({ type: 'fleet-snapshot', histogram: false });
+    last = finalSnaps;
+    const healthConns = await healthConnections(srv).catch(() => Number.NaN);
+    const idleAfter = await idleMemory(srv);
+    progress.done();
+
+    // Totals and figures.
+    const a = sumAudit(last);
+    const closes: Record<string, number> = {};
+    for (const s of last) for (const [k, v] of Object.entries(s.closes)) closes[k] = (closes[k] ?? 0) + v;
+    const examples = [...new Set(last.flatMap((s) => s.examples))].slice(0, 20);
+    const subsOf = (c: number) =>
+      Math.floor(connections / args.channels) + (c < connections % args.channels ? 1 : 0);
+    const expectedDeliveries = finals.reduce((x, f, c) => x + (f?.seq ?? 0) * subsOf(c), 0);
+    const measured = series.filter((x) => x.t >= warmupSeconds);
+    const startSample = measured[0] ?? series[0];
+    const endSample = series[series.length - 1];
+    const sem = (key: 'rssBytes' | 'heapUsedBytes') => ({
+      start: startSample?.[key] ?? Number.NaN,
+      end: endSample?.[key] ?? Number.NaN,
+      max: Math.max(...measured.map((x) => x[key]).filter(Number.isFinite)),
+    });
+    const win = args.quick ? 10 : 60;
+    // Steady only if the history filled with at least a few samples to spare before the end.
+    const steadySample = series.find((x) => x.t >= Math.max(historyFullAtS, warmupSeconds));
+    const steady =
+      steadySample && steadySample !== endSample && (endSample?.t ?? 0) - steadySample.t >= 3 * sampleSeconds
+        ? {
+            fromS: steadySample.t,
+            rssBytes: steadySample.rssBytes,
+            heapUsedBytes: steadySample.heapUsedBytes,
+          }
+        : undefined;
+    const endT = series.length > 0 ? (series[series.length - 1] as Sample).t : args.duration;
+    const summary: SoakSummary = {
+      connectMs,
+      published: published.counts,
+      deliveries: a.deliveries,
+      expectedDeliveries,
+      replayed: a.replayed,
+      leaves: last.reduce((x, s) => x + s.fleet.leaves, 0),
+      reconnects: last.reduce((x, s) => x + s.fleet.reconnects, 0),
+      reconnectFailures: last.reduce((x, s) => x + s.fleet.reconnectFailures, 0),
+      unexpectedCloses: a.unexpectedCloses,
+      closes,
+      lost: a.lost + verify.missingTail,
+      duplicated: a.duplicated,
+      reordered: a.reordered,
+      epochChanges: a.epochChanges + published.counts.epochChanges,
+      wrongChannel: a.wrongChannel,
+      unexpectedFrames: a.unexpectedFrames,
+      recoveredFalse: a.recoveredFalse,
+      final: { ...verify, healthConnections: healthConns, quiescenceMs },
+      rssBytes: sem('rssBytes'),
+      heapUsedBytes: sem('heapUsedBytes'),
+      ...(steady ? { steady } : {}),
+      idle: { before: idleBefore, after: idleAfter },
+      latency: {
+        first: window(hists, warmupSeconds, Math.min(endT, warmupSeconds + win)),
+        last: window(hists, Math.max(warmupSeconds, endT - win), endT),
+        whole: window(hists, warmupSeconds, endT),
+      },
+    };
+
+    // The invariants.
+    const s = summary;
+    if (s.lost > 0) problems.push(`${int(s.lost)} messages lost`);
+    if (s.duplicated > 0) problems.push(`${int(s.duplicated)} messages duplicated`);
+    if (s.reordered > 0) problems.push(`${int(s.reordered)} messages reordered`);
+    if (s.published.failed > 0)
+      problems.push(
+        `${int(s.published.failed)} publishes failed (${JSON.stringify(s.published.statuses)}): ${s.published.errors.join('; ')}`,
+      );
+    if (s.final.caughtUp < s.final.subscribers)
+      problems.push(
+        `${int(s.final.subscribers - s.final.caughtUp)} subscribers did not end at their channel's last position ` +
+          `(behind ${s.final.behind}, ahead ${s.final.ahead}, other epoch ${s.final.wrongEpoch}, not live ${s.final.subscribers - s.final.live})`,
+      );
+    if (s.deliveries !== s.expectedDeliveries)
+      problems.push(`${int(s.deliveries)} deliveries where ${int(s.expectedDeliveries)} were expected`);
+    if (s.recoveredFalse > 0) problems.push(`${int(s.recoveredFalse)} resumes were not recovered`);
+    if (s.epochChanges > 0) problems.push(`${int(s.epochChanges)} epoch changes`);
+    if (s.wrongChannel > 0) problems.push(`${int(s.wrongChannel)} messages of another channel`);
+    if (s.unexpectedFrames > 0) problems.push(`${int(s.unexpectedFrames)} unexpected frames`);
+    if (args.churn > 0 && s.reconnects === 0) problems.push('churn asked for, but no subscriber reconnected');
+    if (s.published.skipped > 0)
+      warnings.push(
+        `${int(s.published.skipped)} publishes skipped: the publisher had ${pubOptions.sockets * pubOptions.window} requests in flight (Herald, or this shared machine, did not keep up with ${int(args.rate)} msg/s)`,
+      );
+    if (s.unexpectedCloses > 0)
+      warnings.push(
+        `${int(s.unexpectedCloses)} connections closed unasked (${JSON.stringify(closes)}); they resumed`,
+      );
+    if (s.reconnectFailures > 0)
+      warnings.push(`${int(s.reconnectFailures)} reconnect attempts failed (and were retried)`);
+    // The leak guard compares like with like: from the steady point if there is one (before it, the
+    // history grows by design), else from the start.
+    const ref = s.steady?.heapUsedBytes ?? s.heapUsedBytes.start;
+    if (s.heapUsedBytes.end > HEAP_GUARD(ref))
+      warnings.push(
+        `heap at the end is more than 2 × its ${s.steady ? `steady value (${s.steady.fromS} s)` : 'start'} + 50 MB (a leak?)`,
+      );
+    if (!s.steady && s.idle.after.heapAfterGc > HEAP_GUARD(s.idle.before.heapAfterGc))
+      warnings.push('heap after GC at the end is more than 2 × its start + 50 MB (a leak?)');
+    const others = measured.reduce((x, y) => x + y.otherCores, 0) / Math.max(1, measured.length);
+    if (others > 0.25)
+      warnings.push(
+        `other processes on this machine used ${others.toFixed(2)} cores on average during the run: latency and rates are not this machine's best`,
+      );
+    const lag = Math.max(0, ...series.map((x) => x.workerLoopDelayP99Ms));
+    if (lag > 100)
+      warnings.push(
+        `a subscriber process's event loop lagged up to ${lag.toFixed(0)} ms (p99): latency includes the generators' own delay`,
+      );
+
+    const params: SoakParams = {
+      quick: args.quick,
+      durationSeconds: args.duration,
+      warmupSeconds,
+      sampleSeconds,
+      requestedConnections: args.connections,
+      connections,
+      ...(cappedBy ? { cappedBy } : {}),
+      channels: args.channels,
+      rate: args.rate,
+      churnPercent: args.churn,
+      awayMs: args.awayMs,
+      history,
+      historyFullAtS,
+      engine: args.engine,
+      payloadBytes: PAYLOAD_BYTES,
+      subscriberProcesses: fleets,
+      tokenTtlSeconds,
+      heraldArgs: srv.args,
+      limitsOff: srv.limitsOff,
+    };
+    const result: SoakResult = {
+      schema: 1,
+      kind: 'soak',
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      command: `npm run soak${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      machine: m,
+      params,
+      series,
+      summary,
+      problems,
+      warnings,
+      examples,
+      ok: problems.length === 0,
+    };
+    write(result, args);
+    return result.ok ? 0 : 1;
+  } finally {
+    progress.done();
+    await Promise.all(workers.map((p) => stop(p, 3000)));
+    await server?.stop();
+  }
+}
+
+function write(r: SoakResult, args: Args): void {
+  const dir = resolve(args.out ?? join(ROOT, 'bench', 'results'));
+  mkdirSync(dir, { recursive: true });
+  const base = join(dir, `soak-${stamp(new Date(r.startedAt))}${r.params.quick ? '-quick' : ''}`);
+  const name = base.slice(dir.length + 1);
+  writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(`${base}.svg`, renderSoakChart(r));
+  writeFileSync(`${base}.md`, renderMarkdown(r, `${name}.svg`));
+  const latest = args.out === undefined && !r.params.quick;
+  if (latest) {
+    for (const ext of ['json', 'svg'] as const)
+      copyFileSync(`${base}.${ext}`, join(dir, `soak-latest.${ext}`));
+    writeFileSync(join(dir, 'soak-latest.md'), renderMarkdown(r, 'soak-latest.svg'));
+  }
+  process.stdout.write(
+    `\n${renderText(r)}\n\nwrote ${base}.{json,svg,md}${latest ? ' and soak-latest.*' : ''}\n`,
+  );
+}
+
+let interrupted = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted) {
+    killAllNow();
+    process.exit(130);
+  }
+  interrupted = true;
+  process.stderr.write(`\nsoak: ${signal}, stopping every process it started…\n`);
+  stopAll(2000).finally(() => process.exit(130));
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+process.on('exit', killAllNow);
+
+main().then(
+  async (code) => {
+    await stopAll(2000);
+    process.exit(code);
+  },
+  async (e: unknown) => {
+    process.stderr.write(`soak: ${(e as Error).stack ?? String(e)}\n`);
+    await stopAll(2000);
+    process.exit(1);
+  },
+);
