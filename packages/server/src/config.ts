@@ -41,6 +41,7 @@ export interface Config {
   redisUrl: string | undefined;
   redisPrefix: string;
   enforceTokenExpiry: boolean;
+  authFailureLimit: number;
 }
 
 type Key = Exclude<keyof Config, 'mode'>;
@@ -386,6 +387,15 @@ export const OPTIONS: OptionSpec[] = [
         throw new Error(`${name}: "${raw}" is not a log level`);
       return raw;
     },
+  },
+  {
+    key: 'authFailureLimit',
+    flag: '--auth-failure-limit <count>',
+    env: ['HERALD_AUTH_FAILURE_LIMIT'],
+    description:
+      'Failed authentications per minute from one IP (IPv6: per /64) after which its requests that need a credential get 429 until the minute is over (0: off)',
+    defaults: { dev: 0, start: 30 },
+    parse: parseInteger(0),
   },
 ];
 

@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authenticator } from './auth/authenticate.js';
+import { AuthFailureLimiter } from './auth/failure-limiter.js';
 import { assertValidSigningKey, SigningKeys } from './auth/signing-key.js';
 import { TokenIssuer } from './auth/token.js';
 import type { Config } from './config.js';
@@ -125,6 +126,7 @@ export async function startHerald(
   const ctx: ServerContext = {
     config,
     auth,
+    authFailures: new AuthFailureLimiter(config.authFailureLimit),
     tokens,
     engine,
     hub,

@@ -34,7 +34,8 @@ export function grantExceedsLimit(claims: RealtimeClaims, max: number): string |
 
 /**
  * Applies a client control frame and returns the reply frame to send. A `sub` that would take the
- * connection past `maxSubscriptions` (channel, topic) pairs is refused whole: nothing changes.
+ * connection past `maxSubscriptions` (channel, topic) pairs is refused whole: nothing changes. A
+ * refused `sub` token is also handed to `refused` (the transport logs and counts it).
  */
 export async function applyControlFrame(
   hub: Hub,
@@ -42,16 +43,17 @@ export async function applyControlFrame(
   c: Connection,
   frame: ClientFrame,
   maxSubscriptions: number,
+  refused?: (err: unknown) => void,
 ): Promise<string> {
   if (frame.kind === 'sub') {
     let claims: RealtimeClaims;
     try {
-      claims = await auth.subscriber(frame.token);
+      // The token must be of the connection's env (F14).
+      claims = await auth.subscriber(frame.token, c.env);
     } catch (e) {
+      refused?.(e);
       return replyFrame('sub', frame.id, { ok: false, error: (e as Error).message });
     }
-    if (claims.env !== c.env)
-      return replyFrame('sub', frame.id, { ok: false, error: 'token is for another environment' });
     const granted = grantedTopics(claims);
     // Counted and subscribed in the same turn (hub.subscribe registers synchronously), so two
     // sub frames in flight cannot both slip under the limit.

@@ -1,5 +1,6 @@
 /** What the transports need, built once by the composition root (`server.ts`). */
 import type { Authenticator } from '../auth/authenticate.js';
+import type { AuthFailureLimiter } from '../auth/failure-limiter.js';
 import type { TokenIssuer } from '../auth/token.js';
 import type { Config } from '../config.js';
 import type { Engine } from '../engine/engine.js';
@@ -13,6 +14,8 @@ import type { Publisher } from '../protocol/publisher.js';
 export interface ServerContext {
   config: Config;
   auth: Authenticator;
+  /** Failed authentications per client IP (`--auth-failure-limit`). */
+  authFailures: AuthFailureLimiter;
   tokens: TokenIssuer;
   engine: Engine;
   hub: Hub;

@@ -4,7 +4,7 @@
  * HTTP to calls on auth, the publisher and the hub.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { bearerOf } from '../auth/authenticate.js';
+import { AuthError, bearerOf } from '../auth/authenticate.js';
 import { EngineUnavailableError } from '../engine/engine.js';
 import { publisherKey } from '../limits/limits.js';
 import {
@@ -24,6 +24,7 @@ import {
   sendInspectorAsset,
   sendInspectorPage,
 } from './inspector-assets.js';
+import { AUTH_ROUTES, beginRequest, checkAuthFailures, noteAuthFailure } from './request-log.js';
 import { INVALID_TARGET, requestUrl } from './request-url.js';
 import { commonHeaders, preflight, sendError, sendJson } from './respond.js';
 import { handleSse } from './sse-endpoint.js';
@@ -249,6 +250,7 @@ export function createRequestListener(ctx: ServerContext) {
   const serverKind = ctx.config.mode === 'dev' ? 'dev' : 'cloud';
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestUrl(req);
+    const scope = beginRequest(ctx, req, res);
     commonHeaders(req, res, serverKind);
     if (url === undefined) {
       sendError(res, badRequest(INVALID_TARGET));
@@ -273,20 +275,30 @@ export function createRequestListener(ctx: ServerContext) {
           405,
           `${req.method} is not allowed on ${url.pathname}; use ${Object.keys(route).join(', ')}`,
         );
+      if (AUTH_ROUTES.has(url.pathname)) checkAuthFailures(ctx, scope);
       await handler(ctx, req, res, url);
     };
-    run().catch((err: unknown) => {
+    // An answer sent before the body ended (a route that reads none, a refusal): Node would read the
+    // rest for as long as the client trickles it (its request timeout is off, see server.ts), so
+    // the rest is read within bounds and the connection dropped past them (`discardRest`).
+    const settled = () => discardRest(req);
+    run().then(settled, (err: unknown) => {
       if (err instanceof EngineUnavailableError) err = unavailable(err.message);
       if (!(err instanceof HttpError)) {
         // A client that went away mid-request (a publisher that died mid-stream) is not a server fault.
         const clientGone = (err as NodeJS.ErrnoException).code === 'ECONNRESET' && req.destroyed;
-        if (clientGone) ctx.log.info({ path: url.pathname }, 'client went away mid-request');
-        else ctx.log.error({ err, path: url.pathname }, 'request failed');
-      }
+        if (clientGone) scope.log.info({ path: url.pathname }, 'client went away mid-request');
+        else scope.log.error({ err, path: url.pathname }, 'request failed');
+      } else if (err instanceof AuthError) noteAuthFailure(ctx, scope, err, url.pathname);
+      else if (err.status >= 500)
+        scope.log.warn({ path: url.pathname, status: err.status, error: err.message }, 'request failed');
+      else if (err.status !== 404 && err.status !== 429)
+        scope.log.info({ path: url.pathname, status: err.status, error: err.message }, 'request refused');
       const status = err instanceof HttpError ? err.status : 500;
       sendError(res, err);
-      // The body was not read to its end: discard the rest (bounded), so the client gets the answer.
-      if (status === 413 || status === 429) discardRest(req);
+      // The body was not read to its end: discard the rest (bounded), so the client gets the answer;
+      // after a 408 the connection is closed instead.
+      if (status !== 408) discardRest(req);
       ctx.metrics.httpErrors.inc({ route: route === undefined ? 'unknown' : url.pathname, status });
     });
   };

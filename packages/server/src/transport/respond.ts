@@ -52,7 +52,7 @@ export function sendError(res: ServerResponse, err: unknown): number {
 }
 
 /** Rejects an upgrade request on the raw socket with a JSON error (before any WebSocket exists). */
-export function rejectUpgrade(socket: Duplex, err: unknown): number {
+export function rejectUpgrade(socket: Duplex, err: unknown, requestId?: string): number {
   const e = err instanceof HttpError ? err : new HttpError(500, 'Internal error; see the server log');
   const body = `${JSON.stringify(e.toJSON())}\n`;
   const retryAfter = retryAfterOf(e);
@@ -62,6 +62,7 @@ export function rejectUpgrade(socket: Duplex, err: unknown): number {
         'Connection: close\r\n' +
         'Content-Type: application/json\r\n' +
         'Access-Control-Allow-Origin: *\r\n' +
+        (requestId === undefined ? '' : `X-Request-Id: ${requestId}\r\n`) +
         (retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`) +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );

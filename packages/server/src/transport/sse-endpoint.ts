@@ -12,6 +12,7 @@ import { CloseCodes } from '../protocol/close-codes.js';
 import { badRequest, unavailable } from '../protocol/errors.js';
 import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
+import { scopeOf } from './request-log.js';
 import { SseConnection } from './sse-connection.js';
 
 export async function handleSse(
@@ -21,6 +22,7 @@ export async function handleSse(
   url: URL,
 ): Promise<void> {
   if (ctx.closing()) throw unavailable('server is shutting down; connect to another node');
+  const log = scopeOf(req)?.log ?? ctx.log;
   // Counted with the WebSockets of the same IP, from here until the response closes, however.
   const release = ctx.limits.connections.acquire(ctx.limits.clientIp(req));
   if (release === undefined) {
@@ -44,7 +46,7 @@ export async function handleSse(
     try {
       resume = parseResume(lastEventId, 'Last-Event-ID');
     } catch {
-      ctx.log.debug({ lastEventId }, 'ignored malformed Last-Event-ID');
+      log.debug({ lastEventId }, 'ignored malformed Last-Event-ID');
     }
   }
   // Event ids carry the channel position; with one channel per connection the id is unambiguous.
@@ -85,7 +87,7 @@ export async function handleSse(
   conn.markOpen();
   if (plans.length > 0)
     recover(ctx.engine, conn, plans).catch((err: unknown) => {
-      ctx.log.error({ err, conn: conn.id }, 'recovery failed');
+      log.error({ err, conn: conn.id }, 'recovery failed');
       conn.close(CloseCodes.InternalError);
     });
 }

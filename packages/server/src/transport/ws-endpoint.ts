@@ -15,16 +15,30 @@ import { recover, register } from '../hub/recovery.js';
 import { applyControlFrame, grantExceedsLimit } from '../hub/subscriptions.js';
 import { tooManyConnections } from '../limits/limits.js';
 import type { Bucket } from '../limits/token-bucket.js';
-import { parseClientFrame } from '../protocol/client-frame.js';
+import { parseClientFrame, replyFrame } from '../protocol/client-frame.js';
 import { CloseCodes } from '../protocol/close-codes.js';
 import { badRequest, HttpError, unavailable } from '../protocol/errors.js';
 import { parseResume, type ResumeRequest } from '../protocol/resume.js';
 import type { ServerContext } from './context.js';
+import {
+  beginUpgrade,
+  checkAuthFailures,
+  noteAuthFailure,
+  REQUEST_ID_HEADER,
+  type RequestScope,
+  scopeOf,
+  tooManyAuthFailures,
+} from './request-log.js';
 import { rejectUpgrade } from './respond.js';
 import { CONNECTION, type KeepaliveOptions, type TaggedWebSocket, WsConnection } from './ws-connection.js';
 
+const CONNECT_ROUTE = '/v1/realtime/connect';
+const SUB_ROUTE = '/v1/realtime/connect sub';
+
 export class WsEndpoint {
   private readonly wss: WebSocketServer;
+  /** The upgrade request's id and IP per connection, for the logs of its `sub` frames. */
+  private readonly scopes = new WeakMap<WsConnection, RequestScope>();
   private readonly keepalive: KeepaliveOptions;
   // Handlers shared by every connection (`this` is the emitter), so a connection costs no closures.
   private readonly onSocketClose: (this: TaggedSocket) => void;
@@ -48,6 +62,11 @@ export class WsEndpoint {
         new HttpError(req.method === 'GET' ? 400 : 405, `WebSocket handshake refused: ${err.message}`),
       );
     });
+    this.wss.on('headers', (headers: string[], req: IncomingMessage) => {
+      const scope = scopeOf(req);
+      if (scope) headers.push(`${REQUEST_ID_HEADER}: ${scope.id}`);
+    });
+    const scopes = this.scopes;
     this.keepalive = {
       pingIntervalMs: ctx.config.pingIntervalSeconds * 1000,
       pongTimeoutMs: ctx.config.pongTimeoutSeconds * 1000,
@@ -99,10 +118,31 @@ export class WsEndpoint {
         ctx.log.debug({ conn: conn.id, reason: parsed.reason }, 'ignored client frame');
         return;
       }
-      applyControlFrame(ctx.hub, ctx.auth, conn, parsed.frame, ctx.config.maxSubscriptionsPerConnection).then(
+      const frame = parsed.frame;
+      const scope = scopes.get(conn);
+      if (frame.kind === 'sub' && scope !== undefined) {
+        // A connection is no way around the auth-failure limit: its sub frames are refused too.
+        const wait = ctx.authFailures.retryAfter(scope.ip);
+        if (wait > 0) {
+          ctx.metrics.limitRefusals.inc({ limit: 'auth_failures' });
+          conn.deliverControl(
+            replyFrame('sub', frame.id, { ok: false, error: tooManyAuthFailures(wait).message }),
+          );
+          return;
+        }
+      }
+      const refused = scope && ((err: unknown) => noteAuthFailure(ctx, scope, err, SUB_ROUTE));
+      applyControlFrame(
+        ctx.hub,
+        ctx.auth,
+        conn,
+        frame,
+        ctx.config.maxSubscriptionsPerConnection,
+        refused,
+      ).then(
         (reply) => conn.deliverControl(reply),
         (err) => {
-          ctx.log.error({ err }, 'control frame failed');
+          (scope?.log ?? ctx.log).error({ err, conn: conn.id }, 'control frame failed');
           conn.close(CloseCodes.InternalError);
         },
       );
@@ -111,11 +151,13 @@ export class WsEndpoint {
 
   async upgrade(req: IncomingMessage, socket: TaggedSocket, head: Buffer, url: URL): Promise<void> {
     const { ctx } = this;
+    const scope = beginUpgrade(ctx, req);
     socket.on('error', destroySocket);
     let claims: Awaited<ReturnType<typeof ctx.auth.subscriber>>;
     let resume: ResumeRequest | undefined;
     try {
       if (ctx.closing()) throw unavailable('server is shutting down; connect to another node');
+      checkAuthFailures(ctx, scope);
       const release = ctx.limits.connections.acquire(ctx.limits.clientIp(req));
       if (release === undefined) {
         ctx.metrics.limitRefusals.inc({ limit: 'connections_per_ip' });
@@ -132,7 +174,8 @@ export class WsEndpoint {
       const since = url.searchParams.get('since');
       resume = since ? parseResume(since) : undefined;
     } catch (err) {
-      rejectUpgrade(socket, err);
+      noteAuthFailure(ctx, scope, err, CONNECT_ROUTE);
+      scope.log.debug({ status: rejectUpgrade(socket, err, scope.id) }, 'websocket upgrade refused');
       return;
     }
     const conn = new WsConnection(
@@ -143,6 +186,7 @@ export class WsEndpoint {
     );
     conn.presentedToken(claims.exp * 1000, claims.iat === undefined ? undefined : claims.iat * 1000);
     ctx.hub.add(conn);
+    this.scopes.set(conn, scope);
     socket[CONNECTION] = conn;
     socket.on('close', this.onSocketClose);
     let plans: Awaited<ReturnType<typeof register>>;
@@ -150,8 +194,8 @@ export class WsEndpoint {
       plans = await register(ctx.hub, conn, claims, resume);
     } catch (err) {
       ctx.hub.remove(conn);
-      ctx.log.error({ err }, 'subscribe failed');
-      rejectUpgrade(socket, unavailable(`could not subscribe: ${(err as Error).message}`));
+      scope.log.error({ err }, 'subscribe failed');
+      rejectUpgrade(socket, unavailable(`could not subscribe: ${(err as Error).message}`), scope.id);
       return;
     }
     if (socket.destroyed || ctx.closing()) {
@@ -165,7 +209,7 @@ export class WsEndpoint {
       conn.attach(ws);
       if (plans.length > 0)
         recover(ctx.engine, conn, plans).catch((err: unknown) => {
-          ctx.log.error({ err, conn: conn.id }, 'recovery failed');
+          scope.log.error({ err, conn: conn.id }, 'recovery failed');
           conn.close(CloseCodes.InternalError, 'history unavailable; reconnect and resume');
         });
     });
