@@ -126,3 +126,12 @@ export function ask<T extends SoakMessage>(
   const other = onOther as ((m: ChildMessage) => void) | undefined;
   return request(p, msg, timeoutMs, other) as unknown as Promise<T>;
 }
+
+/** The same request to every process of a group, answers in order. */
+export function askAll<T extends SoakMessage>(
+  ps: Proc[],
+  msg: Record<string, unknown> & { type: string },
+  timeoutMs: number,
+): Promise<T[]> {
+  return Promise.all(ps.map((p) => ask<T>(p, msg, timeoutMs)));
+}

@@ -15,18 +15,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as hdr from 'hdr-histogram-js';
-import {
-  cpuSeconds,
-  hardFdLimit,
-  killAllNow,
-  machineCpu,
-  type Proc,
-  rssBytes,
-  spawnNode,
-  stop,
-  stopAll,
-} from '../lib/procs.js';
+import { hardFdLimit, killAllNow, type Proc, spawnNode, stop, stopAll } from '../lib/procs.js';
 import { Progress } from '../lib/progress.js';
 import type { Machine } from '../results.js';
 import { type RunContext, sleep, socketsPerGenerator } from '../scenarios/common.js';
@@ -35,34 +24,32 @@ import { ROOT } from '../targets.js';
 import { renderSoakChart } from './chart.js';
 import type { FleetOptions, VerifyResult } from './fleet.js';
 import {
-  type AuditCounts,
   ask,
+  askAll,
   type Done,
   type FleetConnected,
   type FleetProgress,
   type FleetSnapshot,
   type Published,
-  type PublisherSnapshot,
   type Verified,
 } from './ipc.js';
 import type { Position, PublisherOptions } from './publisher.js';
 import { renderMarkdown, renderText } from './report.js';
-import type { LatencyWindow, Sample, SoakParams, SoakResult, SoakSummary } from './result.js';
+import type { Sample, SoakParams, SoakResult, SoakSummary } from './result.js';
+import { Sampler, sumAudit } from './sampler.js';
 import {
   healthConnections,
   historySettings,
   idleMemory,
-  metricsHeap,
   mintTokens,
   type SoakServer,
   startSoakServer,
 } from './server.js';
+import { judge } from './verdict.js';
 
 const WORKER = join(dirname(fileURLToPath(import.meta.url)), 'worker.js');
 const TOPIC = 't';
 const PAYLOAD_BYTES = 100;
-/** A generous leak guard, not a timing figure: heap at the end ≤ 2 × start + 50 MB. */
-const HEAP_GUARD = (start: number) => 2 * start + 50 * 2 ** 20;
 
 const DEFAULTS = {
   long: { duration: 600, connections: 20_000, channels: 1_000, rate: 5_000, churn: 1 },
@@ -171,43 +158,6 @@ const stamp = (d: Date): string =>
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
-function window(hists: { t: number; h: string }[], fromS: number, toS: number): LatencyWindow {
-  const merged = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 60_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  for (const x of hists)
-    if (x.t > fromS && x.t <= toS + 1e-6) merged.add(hdr.decodeFromCompressedBase64(x.h));
-  const n = merged.totalCount;
-  const at = (p: number) => (n > 0 ? merged.getValueAtPercentile(p) / 1000 : Number.NaN);
-  return {
-    fromS,
-    toS,
-    count: n,
-    p50Ms: at(50),
-    p99Ms: at(99),
-    maxMs: n > 0 ? merged.maxValue / 1000 : Number.NaN,
-  };
-}
-
-function sumAudit(snaps: FleetSnapshot[]): AuditCounts {
-  const out: AuditCounts = {
-    deliveries: 0,
-    replayed: 0,
-    lost: 0,
-    duplicated: 0,
-    reordered: 0,
-    epochChanges: 0,
-    wrongChannel: 0,
-    unexpectedFrames: 0,
-    recoveredFalse: 0,
-    unexpectedCloses: 0,
-  };
-  for (const s of snaps) for (const k of Object.keys(out) as (keyof AuditCounts)[]) out[k] += s.audit[k];
-  return out;
-}
-
 function sumVerify(rs: VerifyResult[]): VerifyResult {
   const out: VerifyResult = {
     subscribers: 0,
@@ -264,8 +214,6 @@ async function main(): Promise<number> {
       `${m.cpus} cores, Node ${m.node}, load average ${m.loadAverage.join(' ')}, fd limit ${fdLimit}, commit ${m.commit}`,
   );
 
-  const problems: string[] = [];
-  const warnings: string[] = [];
   let server: SoakServer | undefined;
   const workers: Proc[] = [];
   try {
@@ -352,9 +300,10 @@ async function main(): Promise<number> {
     };
     const fleetAsk = <T extends FleetSnapshot | Done | Verified>(
       msg: Record<string, unknown> & { type: string },
-    ) => Promise.all(fleetProcs.map((p) => ask<T>(p, msg, 60_000)));
+    ) => askAll<T>(fleetProcs, msg, 60_000);
     progress.stage(`soak, ${args.duration} s`);
     const t0 = performance.now();
+    const sampler = new Sampler(srv, fleetProcs, publisherProc, t0);
     const publishing = ask<Published>(
       publisherProc,
       { type: 'soak-publish', options: pubOptions },
@@ -363,94 +312,13 @@ async function main(): Promise<number> {
     publishing.catch(() => {});
     if (args.churn > 0) await fleetAsk<Done>({ type: 'churn', percent: args.churn });
 
-    const series: Sample[] = [];
-    const hists: { t: number; h: string }[] = [];
-    const cpuOf = (ps: Proc[]) => ps.reduce((x, p) => x + cpuSeconds(p.pid), 0);
-    let prev = {
-      at: t0,
-      deliveries: 0,
-      replayed: 0,
-      reconnects: 0,
-      ok: 0,
-      cpu: cpuSeconds(srv.herald.pid),
-      subCpu: cpuOf(fleetProcs),
-      pubCpu: cpuOf([publisherProc]),
-      machine: machineCpu().busy,
-      self: process.cpuUsage(),
-    };
-    let last: FleetSnapshot[] = [];
     const sample = async () => {
-      const snaps = await fleetAsk<FleetSnapshot>({ type: 'fleet-snapshot', histogram: true });
-      const pub = await ask<PublisherSnapshot>(publisherProc, { type: 'pub-snapshot' }, 30_000);
-      const at = performance.now();
-      const t = (at - t0) / 1000;
-      const secs = (at - prev.at) / 1000;
-      const cpu = cpuSeconds(srv.herald.pid);
-      const subCpu = cpuOf(fleetProcs);
-      const pubCpu = cpuOf([publisherProc]);
-      const machineBusy = machineCpu().busy;
-      const self = process.cpuUsage();
-      const selfCores = (self.user + self.system - prev.self.user - prev.self.system) / 1e6 / secs;
-      const [heap, conns] = await Promise.all([
-        metricsHeap(srv).catch(() => Number.NaN),
-        healthConnections(srv).catch(() => Number.NaN),
-      ]);
-      const a = sumAudit(snaps);
-      const reconnects = snaps.reduce((x, s) => x + s.fleet.reconnects, 0);
-      const merged = hdr.build({
-        lowestDiscernibleValue: 1,
-        highestTrackableValue: 60_000_000,
-        numberOfSignificantValueDigits: 3,
-      });
-      for (const s of snaps) if (s.histogram) merged.add(hdr.decodeFromCompressedBase64(s.histogram));
-      hists.push({ t, h: hdr.encodeIntoCompressedBase64(merged) });
-      const n = merged.totalCount;
-      const x: Sample = {
-        t: Math.round(t * 10) / 10,
-        rssBytes: rssBytes(srv.herald.pid),
-        heapUsedBytes: heap,
-        connections: conns,
-        live: snaps.reduce((v, s) => v + s.fleet.live, 0),
-        deliveriesPerSec: (a.deliveries - prev.deliveries) / secs,
-        replayedPerSec: (a.replayed - prev.replayed) / secs,
-        reconnectsPerSec: (reconnects - prev.reconnects) / secs,
-        publishedPerSec: (pub.counts.ok - prev.ok) / secs,
-        publishFailed: pub.counts.failed,
-        publishSkipped: pub.counts.skipped,
-        p50Ms: n > 0 ? merged.getValueAtPercentile(50) / 1000 : Number.NaN,
-        p99Ms: n > 0 ? merged.getValueAtPercentile(99) / 1000 : Number.NaN,
-        maxMs: n > 0 ? merged.maxValue / 1000 : Number.NaN,
-        latencyCount: n,
-        heraldCores: (cpu - prev.cpu) / secs,
-        subscriberCores: (subCpu - prev.subCpu) / secs,
-        publisherCores: (pubCpu - prev.pubCpu) / secs,
-        machineCores: (machineBusy - prev.machine) / secs,
-        otherCores: 0,
-        workerLoopDelayP99Ms: Math.max(...snaps.map((s) => s.loopDelayP99Ms)),
-      };
-      x.otherCores = Math.max(
-        0,
-        x.machineCores - x.heraldCores - x.subscriberCores - x.publisherCores - selfCores,
-      );
-      series.push(x);
-      prev = {
-        at,
-        deliveries: a.deliveries,
-        replayed: a.replayed,
-        reconnects,
-        ok: pub.counts.ok,
-        cpu,
-        subCpu,
-        pubCpu,
-        machine: machineBusy,
-        self,
-      };
-      last = snaps;
+      const { sample: x, audit: a } = await sampler.take();
       progress.status(
-        `${t.toFixed(0)} s: RSS ${(x.rssBytes / 2 ** 20).toFixed(0)} MB, heap ${(x.heapUsedBytes / 2 ** 20).toFixed(0)} MB, ` +
+        `${x.t.toFixed(0)} s: RSS ${(x.rssBytes / 2 ** 20).toFixed(0)} MB, heap ${(x.heapUsedBytes / 2 ** 20).toFixed(0)} MB, ` +
           `${int(x.connections)} conns, ${int(x.deliveriesPerSec)} deliveries/s, p99 ${x.p99Ms.toFixed(1)} ms, ` +
           `${int(x.reconnectsPerSec)} reconnects/s; lost ${a.lost}, dup ${a.duplicated}, reordered ${a.reordered}`,
-        t >= args.duration - sampleSeconds / 2,
+        x.t >= args.duration - sampleSeconds / 2,
       );
     };
     for (let k = 1; k * sampleSeconds <= args.duration + 1e-9; k++) {
@@ -484,8 +352,7 @@ async function main(): Promise<number> {
     await sleep(1000);
     verify = sumVerify((await fleetAsk<Verified>({ type: 'verify', finals })).map((v) => v.result));
     const quiescenceMs = performance.now() - quietStarted;
-    const finalSnaps = await fleetAsk<FleetSnapshot>({ type: 'fleet-snapshot', histogram: false });
-    last = finalSnaps;
+    const last = await fleetAsk<FleetSnapshot>({ type: 'fleet-snapshot', histogram: false });
     const healthConns = await healthConnections(srv).catch(() => Number.NaN);
     const idleAfter = await idleMemory(srv);
     progress.done();
@@ -498,6 +365,7 @@ async function main(): Promise<number> {
     const subsOf = (c: number) =>
       Math.floor(connections / args.channels) + (c < connections % args.channels ? 1 : 0);
     const expectedDeliveries = finals.reduce((x, f, c) => x + (f?.seq ?? 0) * subsOf(c), 0);
+    const series = sampler.series;
     const measured = series.filter((x) => x.t >= warmupSeconds);
     const startSample = measured[0] ?? series[0];
     const endSample = series[series.length - 1];
@@ -542,62 +410,11 @@ async function main(): Promise<number> {
       ...(steady ? { steady } : {}),
       idle: { before: idleBefore, after: idleAfter },
       latency: {
-        first: window(hists, warmupSeconds, Math.min(endT, warmupSeconds + win)),
-        last: window(hists, Math.max(warmupSeconds, endT - win), endT),
-        whole: window(hists, warmupSeconds, endT),
+        first: sampler.latency(warmupSeconds, Math.min(endT, warmupSeconds + win)),
+        last: sampler.latency(Math.max(warmupSeconds, endT - win), endT),
+        whole: sampler.latency(warmupSeconds, endT),
       },
     };
-
-    // The invariants.
-    const s = summary;
-    if (s.lost > 0) problems.push(`${int(s.lost)} messages lost`);
-    if (s.duplicated > 0) problems.push(`${int(s.duplicated)} messages duplicated`);
-    if (s.reordered > 0) problems.push(`${int(s.reordered)} messages reordered`);
-    if (s.published.failed > 0)
-      problems.push(
-        `${int(s.published.failed)} publishes failed (${JSON.stringify(s.published.statuses)}): ${s.published.errors.join('; ')}`,
-      );
-    if (s.final.caughtUp < s.final.subscribers)
-      problems.push(
-        `${int(s.final.subscribers - s.final.caughtUp)} subscribers did not end at their channel's last position ` +
-          `(behind ${s.final.behind}, ahead ${s.final.ahead}, other epoch ${s.final.wrongEpoch}, not live ${s.final.subscribers - s.final.live})`,
-      );
-    if (s.deliveries !== s.expectedDeliveries)
-      problems.push(`${int(s.deliveries)} deliveries where ${int(s.expectedDeliveries)} were expected`);
-    if (s.recoveredFalse > 0) problems.push(`${int(s.recoveredFalse)} resumes were not recovered`);
-    if (s.epochChanges > 0) problems.push(`${int(s.epochChanges)} epoch changes`);
-    if (s.wrongChannel > 0) problems.push(`${int(s.wrongChannel)} messages of another channel`);
-    if (s.unexpectedFrames > 0) problems.push(`${int(s.unexpectedFrames)} unexpected frames`);
-    if (args.churn > 0 && s.reconnects === 0) problems.push('churn asked for, but no subscriber reconnected');
-    if (s.published.skipped > 0)
-      warnings.push(
-        `${int(s.published.skipped)} publishes skipped: the publisher had ${pubOptions.sockets * pubOptions.window} requests in flight (Herald, or this shared machine, did not keep up with ${int(args.rate)} msg/s)`,
-      );
-    if (s.unexpectedCloses > 0)
-      warnings.push(
-        `${int(s.unexpectedCloses)} connections closed unasked (${JSON.stringify(closes)}); they resumed`,
-      );
-    if (s.reconnectFailures > 0)
-      warnings.push(`${int(s.reconnectFailures)} reconnect attempts failed (and were retried)`);
-    // The leak guard compares like with like: from the steady point if there is one (before it, the
-    // history grows by design), else from the start.
-    const ref = s.steady?.heapUsedBytes ?? s.heapUsedBytes.start;
-    if (s.heapUsedBytes.end > HEAP_GUARD(ref))
-      warnings.push(
-        `heap at the end is more than 2 × its ${s.steady ? `steady value (${s.steady.fromS} s)` : 'start'} + 50 MB (a leak?)`,
-      );
-    if (!s.steady && s.idle.after.heapAfterGc > HEAP_GUARD(s.idle.before.heapAfterGc))
-      warnings.push('heap after GC at the end is more than 2 × its start + 50 MB (a leak?)');
-    const others = measured.reduce((x, y) => x + y.otherCores, 0) / Math.max(1, measured.length);
-    if (others > 0.25)
-      warnings.push(
-        `other processes on this machine used ${others.toFixed(2)} cores on average during the run: latency and rates are not this machine's best`,
-      );
-    const lag = Math.max(0, ...series.map((x) => x.workerLoopDelayP99Ms));
-    if (lag > 100)
-      warnings.push(
-        `a subscriber process's event loop lagged up to ${lag.toFixed(0)} ms (p99): latency includes the generators' own delay`,
-      );
 
     const params: SoakParams = {
       quick: args.quick,
@@ -620,6 +437,7 @@ async function main(): Promise<number> {
       heraldArgs: srv.args,
       limitsOff: srv.limitsOff,
     };
+    const { problems, warnings } = judge(summary, params, series, pubOptions.sockets * pubOptions.window);
     const result: SoakResult = {
       schema: 1,
       kind: 'soak',
