@@ -502,6 +502,21 @@ describe('slow clients (--body-timeout 1, --stream-idle-timeout 1, --headers-tim
     expect(res.json()).toMatchObject({ status: 408, truncated: true, reason: 'idle', bytes: 9 });
   });
 
+  it('drops a connection whose body keeps trickling after the answer (at most 5 s of lingering)', async () => {
+    const exchanges = ['/nope', '/health', '/v1/realtime/publish'].map((target) =>
+      rawExchange(dev.port, (s) => {
+        s.write(`POST ${target} HTTP/1.1\r\nHost: herald\r\nContent-Length: 1000000\r\n\r\nabc`);
+        trickle(s, () => 'x');
+      }),
+    );
+    for (const { text, closedByServer } of await Promise.all(exchanges)) {
+      // The answer came first (404, 405, 400 for missing names); then the connection was dropped.
+      count('body trickled after the answer', 'dropped', closedByServer ? 'dropped' : 'kept');
+      expect([404, 405, 400]).toContain(Number(text.split(' ')[1]));
+      expect(closedByServer).toBe(true);
+    }
+  });
+
   it('answers trickled headers 408 JSON and closes the connection', async () => {
     for (let i = 0; i < 2; i++) {
       const { text, closedByServer } = await rawExchange(dev.port, (s) => {

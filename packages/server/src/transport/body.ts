@@ -178,9 +178,10 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs = 0): Pr
 }
 
 /**
- * After answering before the body was read to its end (413), reads and discards the rest, so the
- * client finishes sending and reads the answer instead of a connection reset ("lingering close").
- * Bounded by LINGER_BYTES and LINGER_MS; past either the connection is dropped.
+ * After answering before the body was read to its end (413, a refusal, a route that reads no
+ * body), reads and discards the rest, so the client finishes sending and reads the answer instead
+ * of a connection reset ("lingering close"). Bounded by LINGER_BYTES and LINGER_MS; past either the
+ * connection is dropped, so a body trickled after the answer cannot hold it.
  */
 export function discardRest(req: IncomingMessage): void {
   if (req.complete || req.destroyed) return;
