@@ -296,7 +296,7 @@ async function main(): Promise<number> {
       durationMs: args.duration * 1000,
       payloadBytes: PAYLOAD_BYTES,
       sockets: 4,
-      window: 256,
+      window: 64,
     };
     const fleetAsk = <T extends FleetSnapshot | Done | Verified>(
       msg: Record<string, unknown> & { type: string },

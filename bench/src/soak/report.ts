@@ -15,7 +15,7 @@ export function summaryRows(r: SoakResult): [string, string][] {
   return [
     [
       'Connections',
-      `${int(p.connections)}${p.cappedBy ? ` (${int(p.requestedConnections)} requested; capped by ${p.cappedBy})` : ''}, over ${p.subscriberProcesses} subscriber processes`,
+      `${int(p.connections)}${p.cappedBy ? ` (${int(p.requestedConnections)} requested; capped by the file-descriptor limit)` : ''}, over ${p.subscriberProcesses} subscriber processes`,
     ],
     ['Channels (subscribers each)', `${int(p.channels)} (${int(p.connections / p.channels)})`],
     ['Publish rate, engine', `${int(p.rate)} msg/s, ${p.engine}`],
@@ -71,6 +71,7 @@ export function renderTable(r: SoakResult): string {
 
 export function renderText(r: SoakResult): string {
   const rows = summaryRows(r);
+  if (r.params.cappedBy) rows.splice(1, 0, ['Capped by', r.params.cappedBy]);
   const w = Math.max(...rows.map(([k]) => k.length));
   const lines = rows.map(([k, v]) => `  ${k.padEnd(w)}  ${v}`);
   const verdict = r.ok ? 'PASSED' : 'FAILED';
@@ -93,7 +94,7 @@ Command: \`${r.command}\`
 
 Machine: ${m.cpus} × ${m.cpuModel}, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB, Node ${m.node}, ${m.os}, load average at start ${m.loadAverage.join(' ')}, file descriptors per process ${m.fdLimit}, commit ${m.commit}.
 
-Herald: \`herald ${r.params.heraldArgs.join(' ')}\`
+Herald: \`herald ${r.params.heraldArgs.join(' ')}\`${r.params.cappedBy ? `\n\nConnections capped by ${r.params.cappedBy}.` : ''}
 
 **${r.ok ? 'Passed' : 'Failed'}**${r.problems.length > 0 ? `: ${r.problems.join('; ')}` : ''}
 

@@ -44,6 +44,8 @@ export interface Sample {
   heapUsedBytes: number;
   /** Open connections, from /health. */
   connections: number;
+  /** Herald's open file descriptors (/proc/<pid>/fd): connections, half-closed sockets and its own. */
+  heraldFds: number;
   /** Subscribers live (not between a leave and their resume). */
   live: number;
   deliveriesPerSec: number;

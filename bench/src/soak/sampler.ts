@@ -5,6 +5,7 @@
  * soak does not account for is other people's work). The interval histograms are kept, so latency
  * can be read over any window afterwards.
  */
+import { readdirSync } from 'node:fs';
 import * as hdr from 'hdr-histogram-js';
 import { cpuSeconds, machineCpu, type Proc, rssBytes } from '../lib/procs.js';
 import { type AuditCounts, ask, askAll, type FleetSnapshot, type PublisherSnapshot } from './ipc.js';
@@ -47,6 +48,15 @@ interface Reading {
   publisher: number;
   machine: number;
   self: NodeJS.CpuUsage;
+}
+
+/** Open file descriptors of a process; NaN if it cannot be read. */
+function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const cpuOf = (ps: Proc[]) => ps.reduce((x, p) => x + cpuSeconds(p.pid), 0);
@@ -113,6 +123,7 @@ export class Sampler {
       rssBytes: rssBytes(this.srv.herald.pid),
       heapUsedBytes: heap,
       connections: conns,
+      heraldFds: openFds(this.srv.herald.pid),
       live: snaps.reduce((v, s) => v + s.fleet.live, 0),
       deliveriesPerSec: rate(now.deliveries, p.deliveries),
       replayedPerSec: rate(now.replayed, p.replayed),

@@ -147,7 +147,10 @@ export class SoakSubscriber {
     });
     this.socket = socket;
     socket.setNoDelay(true);
+    const started = performance.now();
+    let tcpMs = -1;
     socket.on('connect', () => {
+      tcpMs = performance.now() - started;
       socket.write(
         `GET ${t.path}&since=${encodeURIComponent(since)} HTTP/1.1\r\nHost: ${t.host}:${t.port}\r\n` +
           `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${this.key}\r\n` +
@@ -160,7 +163,11 @@ export class SoakSubscriber {
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        const stage = this.upgraded ? 'upgraded, no subscribed frame' : 'no upgrade response';
+        const stage = this.upgraded
+          ? 'upgraded, no subscribed frame'
+          : tcpMs >= 0
+            ? `TCP connected after ${tcpMs.toFixed(0)} ms, no upgrade response`
+            : 'no TCP connection';
         this.fail(new Error(`not subscribed within ${timeoutMs} ms (${stage})`));
         socket.destroy();
       }, timeoutMs);

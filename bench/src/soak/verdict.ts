@@ -51,14 +51,12 @@ export function judge(
     );
   if (s.reconnectFailures > 0)
     warnings.push(`${int(s.reconnectFailures)} reconnect attempts failed (and were retried)`);
-  // Like with like: from the steady point if there is one (before it, the history grows by design).
-  const ref = s.steady?.heapUsedBytes ?? s.heapUsedBytes.start;
-  if (s.heapUsedBytes.end > heapGuard(ref))
+  // Until every channel's history is full, memory grows by design: the leak guard only compares
+  // from the steady point (the test's quick run checks its own, with a history far from full).
+  if (s.steady && s.heapUsedBytes.end > heapGuard(s.steady.heapUsedBytes))
     warnings.push(
-      `heap at the end is more than 2 × its ${s.steady ? `steady value (${s.steady.fromS} s)` : 'start'} + 50 MB (a leak?)`,
+      `heap at the end is more than 2 × its steady value (${s.steady.fromS} s) + 50 MB (a leak?)`,
     );
-  if (!s.steady && s.idle.after.heapAfterGc > heapGuard(s.idle.before.heapAfterGc))
-    warnings.push('heap after GC at the end is more than 2 × its start + 50 MB (a leak?)');
   const measured = series.filter((x) => x.t >= p.warmupSeconds);
   const others = measured.reduce((x, y) => x + y.otherCores, 0) / Math.max(1, measured.length);
   if (others > 0.25)
