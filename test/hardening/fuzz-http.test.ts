@@ -1046,12 +1046,20 @@ describe('slow clients (a Herald with --body-timeout 1 --headers-timeout 1 --str
         args: ['--body-timeout', '1', '--headers-timeout', '1', '--stream-idle-timeout', '1'],
       });
       try {
-        const head = (path: string, extra = '') =>
-          `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${extra}`;
+        const head = (path: string, type = 'application/json') =>
+          `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: ${type}\r\n`;
         const trickle = (bytes: Buffer, everyMs: number): Piece[] =>
           [...bytes].flatMap((b) => [everyMs, Buffer.from([b])]);
         const body = Buffer.from(JSON.stringify({ slow: 'x'.repeat(40) }));
-        const cases: { cls: string; pieces: Piece[]; method: string; path: string; want: number[] }[] = [];
+        const cases: {
+          cls: string;
+          pieces: Piece[];
+          method: string;
+          path: string;
+          want: number[];
+          /** Fields the answer's JSON must have. */
+          fields?: Record<string, unknown>;
+        }[] = [];
         const variants = LONG ? 12 : 3;
         for (let i = 0; i < variants; i++) {
           const every = 250 + i * 50;
@@ -1091,7 +1099,7 @@ describe('slow clients (a Herald with --body-timeout 1 --headers-timeout 1 --str
             cls: 'idle-stream /publish text/stream',
             pieces: [
               Buffer.from(
-                `${head('/v1/realtime/publish?channel=slow&topic=s', 'Content-Type: text/stream\r\n')}Transfer-Encoding: chunked\r\n\r\n`,
+                `${head('/v1/realtime/publish?channel=slow&topic=s', 'text/stream')}Transfer-Encoding: chunked\r\n\r\n`,
               ),
               Buffer.from('3\r\nabc\r\n'),
               2_500,
@@ -1100,6 +1108,8 @@ describe('slow clients (a Herald with --body-timeout 1 --headers-timeout 1 --str
             method: 'POST',
             path: '/v1/realtime/publish',
             want: [408],
+            // The stream was published and ended where the body stopped (protocol.md).
+            fields: { status: 408, truncated: true, reason: 'idle', chunks: 1, bytes: 3 },
           });
         }
         const feed = await ControlFeed.open(h);
@@ -1115,6 +1125,16 @@ describe('slow clients (a Herald with --body-timeout 1 --headers-timeout 1 --str
                 `expected ${c.want.join('/')}, got [${statuses.join(', ')}]`,
                 printable(c.pieces),
               );
+            else if (c.fields) {
+              const body = JSON.parse((ex.responses[0]?.body ?? '{}').toString()) as Record<string, unknown>;
+              for (const [k, v] of Object.entries(c.fields))
+                if (body[k] !== v)
+                  tally.violation(
+                    c.cls,
+                    `answer's ${k} is ${JSON.stringify(body[k])}, expected ${v}`,
+                    printable(c.pieces),
+                  );
+            }
             return ex;
           }),
         );

@@ -236,12 +236,13 @@ export interface FuzzHerald extends HeraldProcess {
 
 /**
  * Starts Herald for fuzzing. History and idempotency keys expire after 2 s, so what the fuzz
- * published legitimately is gone before the heap is compared (what stays would be a leak).
+ * published legitimately is gone before the heap is compared (what stays would be a leak). Tokens
+ * live an hour: the suites mint theirs once, and the long variant outlives the default minute.
  */
 export async function startFuzzHerald(options: StartOptions = {}): Promise<FuzzHerald> {
   const h = await startHerald({
     ...options,
-    args: ['--history-ttl', '2', '--idempotency-window', '2', ...(options.args ?? [])],
+    args: ['--history-ttl', '2', '--idempotency-window', '2', '--token-ttl', '3600', ...(options.args ?? [])],
     env: {
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim(),
       ...options.env,
