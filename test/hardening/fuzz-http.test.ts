@@ -1179,7 +1179,7 @@ describe('after the fuzz', () => {
           afterMiB: mib(heapAfter),
         };
         // Generous: the fuzz legitimately leaves caches and compiled code; a leak of what it sent grows past this.
-        const bound = t.heapBefore + 32 * 1024 * 1024;
+        const bound = t.heapBefore + 16 * 1024 * 1024;
         if (heapAfter > bound)
           problems.push(
             `${t.name}: heap ${mib(heapAfter)} MiB after the fuzz, ${mib(t.heapBefore)} MiB before`,

@@ -851,7 +851,7 @@ describe('after the WebSocket fuzz', () => {
       expect(after).toEqual(baseline);
       const heapAfter = await h.heapAfterGc();
       tally.extra.heap = { beforeMiB: mib(heapBefore), afterMiB: mib(heapAfter) };
-      expect(heapAfter).toBeLessThan(heapBefore + 32 * 1024 * 1024);
+      expect(heapAfter).toBeLessThan(heapBefore + 16 * 1024 * 1024);
       expect(h.alive()).toBe(true);
       const errors = serverErrors(h.output());
       tally.extra.errorLogLines = errors.length;
