@@ -92,12 +92,19 @@ async function prepare(name: Target['name'], h: FuzzHerald): Promise<Target> {
   return { name, h, auth, feed, tokens, asset, baseline: await healthCounts(h.url), heapBefore: 0 };
 }
 
+/** Body limits of the fuzzed processes: small, so bodies past them (413, a cut stream) are cheap. */
+const LIMIT = 64 * 1024;
+const LIMITS = ['--max-body', String(LIMIT), '--max-stream', String(LIMIT), '--max-tee', String(LIMIT)];
+
 beforeAll(async () => {
   const [dev, start] = await Promise.all([
-    startFuzzHerald(),
+    startFuzzHerald({ args: LIMITS }),
     // The auth-failure limit would answer 429 to everything after 30 bad credentials a minute: off,
     // so the fuzz reaches the routes (its own suite tests the limit).
-    startFuzzHerald({ mode: 'start', args: ['--signing-key', SIGNING_KEY, '--auth-failure-limit', '0'] }),
+    startFuzzHerald({
+      mode: 'start',
+      args: ['--signing-key', SIGNING_KEY, '--auth-failure-limit', '0', ...LIMITS],
+    }),
   ]);
   targets.push(await prepare('dev', dev), await prepare('start', start));
   for (const t of targets) {
@@ -107,7 +114,10 @@ beforeAll(async () => {
     await t.feed.publishNext();
     t.heapBefore = await t.h.heapAfterGc();
   }
-  tally.extra.processes = ['herald dev', 'herald start --signing-key … --auth-failure-limit 0'];
+  tally.extra.processes = [
+    `herald dev ${LIMITS.join(' ')}`,
+    `herald start --signing-key … --auth-failure-limit 0 ${LIMITS.join(' ')}`,
+  ];
 }, 60_000);
 
 afterAll(async () => {
@@ -337,7 +347,10 @@ function authArb(t: Target): fc.Arbitrary<[string, string][]> {
   );
 }
 
-const bigBody = fc.integer({ min: 512 * 1024 + 1, max: 600_000 }).map((n) => Buffer.alloc(n, 0x61));
+/** Past the body limits (LIMIT), as text: a stream or tee over its limit is cut, a JSON body refused. */
+const bigBody = fc
+  .tuple(fc.integer({ min: 64 * 1024 + 1, max: 100_000 }), fc.constantFrom('a', 'é', '🙂'))
+  .map(([n, c]) => Buffer.from(c.repeat(Math.ceil(n / Buffer.byteLength(c)))));
 const bodyArb = fc.oneof(
   { weight: 3, arbitrary: jsonText.map((s) => Buffer.from(s)) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s)) },
@@ -569,21 +582,22 @@ function classes(t: Target): Record<string, fc.Arbitrary<Input>> {
         { weight: 4, arbitrary: topicListArb },
         { weight: 3, arbitrary: bodyArb },
         { weight: 1, arbitrary: manyTopics },
-        { weight: 1, arbitrary: bigBody.map((b) => b.subarray(0, 70_000)) },
+        { weight: 1, arbitrary: bigBody },
       ),
     ),
     publish: postArb(
       t,
       publishQuery.map((q) => `/v1/realtime/publish?${q}`),
-      fc.oneof({ weight: 20, arbitrary: bodyArb }, { weight: 1, arbitrary: bigBody }),
+      fc.oneof({ weight: 12, arbitrary: bodyArb }, { weight: 1, arbitrary: bigBody }),
       contentTypeArb.filter((ct) => !/^\s*text\/stream\s*(;|$)/i.test(ct ?? '')),
     ),
     'publish-stream': postArb(
       t,
       publishQuery.map((q) => `/v1/realtime/publish?${q}`),
       fc.oneof(
-        bodyArb,
-        fc.string({ unit: 'grapheme', maxLength: 300 }).map((s) => Buffer.from(s)),
+        { weight: 5, arbitrary: bodyArb },
+        { weight: 5, arbitrary: fc.string({ unit: 'grapheme', maxLength: 300 }).map((s) => Buffer.from(s)) },
+        { weight: 1, arbitrary: bigBody },
       ),
       fc.constantFrom('text/stream', 'text/stream; charset=utf-8', 'TEXT/STREAM', 'text/stream;x=y'),
     ),
@@ -593,8 +607,9 @@ function classes(t: Target): Record<string, fc.Arbitrary<Input>> {
         (q) => `/v1/realtime/publish/tee?${q}`,
       ),
       fc.oneof(
-        bodyArb,
-        fc.string({ unit: 'grapheme', maxLength: 300 }).map((s) => Buffer.from(s)),
+        { weight: 5, arbitrary: bodyArb },
+        { weight: 5, arbitrary: fc.string({ unit: 'grapheme', maxLength: 300 }).map((s) => Buffer.from(s)) },
+        { weight: 1, arbitrary: bigBody },
       ),
     ),
     sse: getArb(
