@@ -142,7 +142,9 @@ describe('CORS and common headers', () => {
     const origin = { Origin: 'http://localhost:3000' };
     const ok = await request(`${prod.url}/health`, { headers: origin });
     expect(ok.headers['access-control-allow-origin']).toBe('http://localhost:3000');
-    expect(ok.headers['access-control-expose-headers']).toBe('Link, Mcp-Session-Id');
+    expect(ok.headers['access-control-expose-headers']).toBe(
+      'Link, Mcp-Session-Id, X-Request-Id, Retry-After',
+    );
     const denied = await request(`${prod.url}/v1/realtime/token`, {
       method: 'POST',
       headers: origin,

@@ -62,7 +62,7 @@ describe('connection', () => {
     expect(c.headers['cache-control']).toBe('no-cache');
     expect(c.headers.connection).toBe('keep-alive');
     expect(c.headers['access-control-allow-origin']).toBe('*');
-    expect(c.headers['access-control-expose-headers']).toBe('Content-Type');
+    expect(c.headers['access-control-expose-headers']).toBe('Content-Type, X-Request-Id');
     await healthReaches(herald.url, { connections: 1, subscriptions: 1 });
     // §7.28, §7.29 (a stable connection of protocol "sse"): counted under transport="sse".
     expect(await metric(herald.url, 'herald_connections', { transport: 'sse' })).toBe(1);

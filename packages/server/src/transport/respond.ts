@@ -9,7 +9,8 @@ export function commonHeaders(req: IncomingMessage, res: ServerResponse, serverK
   const origin = req.headers.origin;
   res.setHeader('Access-Control-Allow-Origin', origin ?? '*');
   if (origin) res.setHeader('Vary', 'Origin');
-  res.setHeader('Access-Control-Expose-Headers', 'Link, Mcp-Session-Id');
+  // Inngest's two, then Herald's: a browser app may read the request id and when to retry.
+  res.setHeader('Access-Control-Expose-Headers', 'Link, Mcp-Session-Id, X-Request-Id, Retry-After');
   res.setHeader('X-Inngest-Server-Kind', serverKind);
 }
 

@@ -79,7 +79,7 @@ export async function handleSse(
     'Cache-Control': 'no-cache',
     Connection: 'keep-alive',
     'Access-Control-Allow-Origin': '*',
-    'Access-Control-Expose-Headers': 'Content-Type',
+    'Access-Control-Expose-Headers': 'Content-Type, X-Request-Id',
     // Tell proxies such as nginx not to buffer the stream.
     'X-Accel-Buffering': 'no',
   });
