@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Publication } from './engine.js';
 import { HistoryRing } from './history-ring.js';
@@ -38,5 +39,45 @@ describe('HistoryRing', () => {
     const r = new HistoryRing(0);
     r.push(pub(1), 1);
     expect(r.length).toBe(0);
+  });
+  it('behaves like a plain list under any mix of pushes and expiries (wrapped, grown, emptied)', () => {
+    const op = fc.oneof(
+      fc.record({ push: fc.integer({ min: 1, max: 40 }) }),
+      fc.record({ dropBefore: fc.integer({ min: 0, max: 50 }) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 20 }), fc.array(op, { maxLength: 60 }), (capacity, ops) => {
+        const ring = new HistoryRing(capacity);
+        let model: { seq: number; at: number }[] = [];
+        let seq = 0;
+        let clock = 0;
+        for (const o of ops) {
+          if ('push' in o) {
+            for (let n = 0; n < o.push; n++) {
+              seq++;
+              clock++;
+              ring.push(pub(seq), clock);
+              if (capacity > 0) model.push({ seq, at: clock });
+              if (model.length > capacity) model.shift();
+            }
+          } else {
+            const cutoff = clock - o.dropBefore;
+            ring.dropOlderThan(cutoff);
+            model = model.filter((m) => m.at >= cutoff);
+          }
+          expect(ring.length).toBe(model.length);
+          expect(ring.oldest()?.seq).toBe(model[0]?.seq);
+          expect(ring.since(0, 1000).map((p) => p.seq)).toEqual(model.map((m) => m.seq));
+          const mid = model[Math.floor(model.length / 2)]?.seq ?? 0;
+          expect(ring.since(mid, 3).map((p) => p.seq)).toEqual(
+            model
+              .filter((m) => m.seq > mid)
+              .slice(0, 3)
+              .map((m) => m.seq),
+          );
+        }
+      }),
+      { numRuns: 300, seed: 42 },
+    );
   });
 });

@@ -1,13 +1,18 @@
 /**
  * A channel's history in memory: the newest `capacity` publications, oldest first, each with the
- * time it was accepted. Grows on demand up to its capacity, then overwrites the oldest.
+ * time it was accepted. A circular buffer that grows on demand (doubling) up to its capacity, then
+ * overwrites the oldest. Dropping expired items only moves the head: when the age limit is what
+ * binds (the usual case), every publish expires about one item, and that must cost O(1), not a copy
+ * of the whole history.
  */
 import type { Publication } from './engine.js';
 
+const INITIAL_SLOTS = 8;
+
 export class HistoryRing {
-  private items: Publication[] = [];
+  private items: (Publication | undefined)[] = [];
   private times: number[] = [];
-  /** Index of the oldest item once the ring has wrapped. */
+  /** Slot of the oldest item. */
   private head = 0;
   private count = 0;
 
@@ -19,16 +24,18 @@ export class HistoryRing {
 
   push(pub: Publication, at: number): void {
     if (this.capacity === 0) return;
-    if (this.count < this.capacity && this.head === 0) {
-      this.items.push(pub);
-      this.times.push(at);
-      this.count++;
+    if (this.count === this.items.length && this.count < this.capacity) this.grow();
+    if (this.count === this.capacity) {
+      // Full: overwrite the oldest.
+      this.items[this.head] = pub;
+      this.times[this.head] = at;
+      this.head = (this.head + 1) % this.items.length;
       return;
     }
-    // Full: overwrite the oldest.
-    this.items[this.head] = pub;
-    this.times[this.head] = at;
-    this.head = (this.head + 1) % this.capacity;
+    const slot = (this.head + this.count) % this.items.length;
+    this.items[slot] = pub;
+    this.times[slot] = at;
+    this.count++;
   }
 
   /** The i-th oldest item (0 = oldest). */
@@ -42,26 +49,13 @@ export class HistoryRing {
 
   /** Drops items accepted before `cutoff` (ms since epoch). */
   dropOlderThan(cutoff: number): void {
-    let drop = 0;
-    while (drop < this.count && (this.times[(this.head + drop) % this.items.length] as number) < cutoff)
-      drop++;
-    if (drop === 0) return;
-    if (drop === this.count) {
-      this.clear();
-      return;
+    const slots = this.items.length;
+    while (this.count > 0 && (this.times[this.head] as number) < cutoff) {
+      this.items[this.head] = undefined; // let it be collected
+      this.head = (this.head + 1) % slots;
+      this.count--;
     }
-    // Re-pack the survivors so the ring can grow again from a clean state.
-    const keepItems: Publication[] = [];
-    const keepTimes: number[] = [];
-    for (let i = drop; i < this.count; i++) {
-      const j = (this.head + i) % this.items.length;
-      keepItems.push(this.items[j] as Publication);
-      keepTimes.push(this.times[j] as number);
-    }
-    this.items = keepItems;
-    this.times = keepTimes;
-    this.head = 0;
-    this.count = keepItems.length;
+    if (this.count === 0) this.clear();
   }
 
   clear(): void {
@@ -80,5 +74,20 @@ export class HistoryRing {
     let i = Math.max(0, after + 1 - first);
     for (; i < this.count && out.length < limit; i++) out.push(this.at(i));
     return out;
+  }
+
+  /** Re-lays the items out oldest first in a larger buffer (only when every slot is taken). */
+  private grow(): void {
+    const size = Math.min(this.capacity, Math.max(INITIAL_SLOTS, this.items.length * 2));
+    const items = new Array<Publication | undefined>(size);
+    const times = new Array<number>(size);
+    for (let i = 0; i < this.count; i++) {
+      const j = (this.head + i) % this.items.length;
+      items[i] = this.items[j];
+      times[i] = this.times[j] as number;
+    }
+    this.items = items;
+    this.times = times;
+    this.head = 0;
   }
 }

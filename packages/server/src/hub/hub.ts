@@ -63,6 +63,9 @@ export class Hub implements EngineSink {
         this.failed(c, err);
       }
     }
+    // The framed copies served this fan-out (the queues hold them now); the engine's history keeps
+    // the publication for minutes, and must not keep its frames too (a replay frames it again).
+    pub.encoded = undefined;
   }
 
   /** Raw text to every local subscriber of one topic (for `/publish/tee`; not sequenced). */
