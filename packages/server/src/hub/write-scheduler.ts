@@ -11,6 +11,11 @@
  *
  * Subscribers of the same topic usually have the very same frames queued, so the joined batch is
  * built once and the same Buffer written to each of them (`join`).
+ *
+ * A run writes for at most RUN_BUDGET_MS, then leaves the rest to the next turn. A saturated loop
+ * otherwise makes turns of a second or more, and Node accepts one new connection per turn: clients
+ * reconnecting to a busy node would wait in the kernel's queue until they time out. The connections
+ * left over lose nothing (their frames stay queued, and meet more in one write).
  */
 import { performance } from 'node:perf_hooks';
 
@@ -24,9 +29,15 @@ export const BUSY_ABOVE = 0.6;
 export const IDLE_BELOW = 0.4;
 /** How often the utilisation is sampled, in milliseconds. */
 export const SAMPLE_MS = 100;
+/** Longest a run writes before yielding the rest to the next turn, in milliseconds. */
+export const RUN_BUDGET_MS = 10;
+/** Connections flushed between two looks at the clock. */
+const CLOCK_EVERY = 64;
 
 export class WriteScheduler {
   private dirty: Flushable[] = [];
+  /** Where the run under way stopped in `dirty` (the rest waits for the next turn). */
+  private next = 0;
   private scheduled = false;
   /** Whether writes wait for the next turn (busy) or go out after the current task (idle). */
   private batching = false;
@@ -92,16 +103,29 @@ export class WriteScheduler {
   }
 
   private readonly run = (): void => {
-    this.scheduled = false;
+    // `scheduled` stays true while running: connections marked meanwhile join this batch.
     const batch = this.dirty;
-    this.dirty = [];
+    const deadline = performance.now() + RUN_BUDGET_MS;
+    let i = this.next;
     this.running = true;
     try {
-      for (const c of batch) c.flush();
+      while (i < batch.length) {
+        (batch[i++] as Flushable).flush();
+        if (i % CLOCK_EVERY === 0 && i < batch.length && performance.now() > deadline) break;
+      }
     } finally {
       this.running = false;
+      this.lastParts = undefined;
+      this.lastJoined = undefined;
+      if (i < batch.length) {
+        // Out of budget: the rest (and whatever is marked meanwhile) go out next turn.
+        this.next = i;
+        setImmediate(this.run);
+      } else {
+        this.dirty = [];
+        this.next = 0;
+        this.scheduled = false;
+      }
     }
-    this.lastParts = undefined;
-    this.lastJoined = undefined;
   };
 }
