@@ -7,7 +7,7 @@
  * the kernel yet. A connection that overflows it reads too slowly; it is closed with 4008 so it can
  * never stall delivery to others nor grow the heap.
  */
-import type { Publication } from '../engine/engine.js';
+import type { Position, Publication } from '../engine/engine.js';
 import { type CloseCode, CloseCodes } from '../protocol/close-codes.js';
 import type { Flushable, WriteScheduler } from './write-scheduler.js';
 
@@ -58,6 +58,12 @@ export abstract class Connection implements Flushable {
 
   /** Live publications held per channel while that channel's history is replayed. */
   private held: Map<string, { pubs: Publication[]; bytes: number }> | undefined;
+  /**
+   * Per channel, the position a recovery told the client it continues after. A live feed can lag
+   * the history read (Redis: a message is in the stream before its PUBLISH reaches this node), so
+   * a live message at or below it is a repeat and is dropped; the first one above it clears it.
+   */
+  private floors: Map<string, Position> | undefined;
   private pending: Buffer[] = EMPTY;
   private pendingBytes = 0;
   private marked = false;
@@ -93,6 +99,14 @@ export abstract class Connection implements Flushable {
         return;
       }
     }
+    if (this.floors !== undefined) {
+      const f = this.floors.get(pub.channelKey);
+      if (f !== undefined) {
+        if (pub.epoch === f.epoch && pub.seq <= f.seq) return;
+        this.floors.delete(pub.channelKey);
+        if (this.floors.size === 0) this.floors = undefined;
+      }
+    }
     this.enqueue(this.encode(pub));
   }
 
@@ -126,6 +140,12 @@ export abstract class Connection implements Flushable {
     this.held?.delete(channelKey);
     if (this.held?.size === 0) this.held = undefined;
     return h?.pubs ?? [];
+  }
+
+  /** Live messages of the channel at or below `covered` (the client has them) are dropped as repeats. */
+  ignoreUpTo(channelKey: string, covered: Position): void {
+    this.floors ??= new Map();
+    this.floors.set(channelKey, covered);
   }
 
   /** Bytes queued and not yet flushed to the kernel. */

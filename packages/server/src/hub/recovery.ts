@@ -9,7 +9,8 @@
  *    queue so a long replay cannot overflow it (live messages meanwhile are held, up to
  *    `Connection.heldLimit` bytes);
  * 5. held live messages already covered by the history (seq ≤ the history's top) are dropped, the
- *    rest delivered; from then on live messages flow directly.
+ *    rest delivered; from then on live messages flow directly, except that any at or below that top
+ *    still arriving (a live feed lagging the history read, as Redis's can) are dropped too.
  */
 import type { RealtimeClaims } from '../auth/token.js';
 import type { Engine, Position, Publication } from '../engine/engine.js';
@@ -76,6 +77,7 @@ async function recoverChannel(engine: Engine, c: Connection, p: ChannelPlan): Pr
     const seq =
       first !== undefined && first.epoch === h.top.epoch ? Math.min(first.seq - 1, h.top.seq) : h.top.seq;
     c.deliverControl(subscribedFrame(p.channel, { epoch: h.top.epoch, seq }, start === 'now' || h.recovered));
+    c.ignoreUpTo(p.key, { epoch: h.top.epoch, seq });
     for (const pub of held) c.deliver(pub);
     return;
   }
@@ -95,6 +97,8 @@ async function recoverChannel(engine: Engine, c: Connection, p: ChannelPlan): Pr
     }
     c.deliverHistory(pub);
   }
-  for (const pub of c.releaseLive(p.key))
-    if (pub.seq > h.top.seq || pub.epoch !== h.top.epoch) c.deliver(pub);
+  // Held messages the history covered are dropped; so are those the live feed brings later (it can
+  // lag the history read), through the connection's floor.
+  c.ignoreUpTo(p.key, h.top);
+  for (const pub of c.releaseLive(p.key)) c.deliver(pub);
 }
