@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hardFdLimit, killAllNow, machineCpu, stopAll } from './lib/procs.js';
+import { hardFdLimit, machineCpu, runMain } from './lib/procs.js';
 import { Progress } from './lib/progress.js';
 import { renderChart } from './report/chart.js';
 import { updateDocs } from './report/docs.js';
@@ -389,28 +389,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-let interrupted = false;
-const onSignal = (signal: NodeJS.Signals) => {
-  if (interrupted) {
-    killAllNow();
-    process.exit(130);
-  }
-  interrupted = true;
-  process.stderr.write(`\nbench: ${signal}, stopping every process it started…\n`);
-  stopAll(2000).finally(() => process.exit(130));
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-process.on('exit', killAllNow);
-
-main().then(
-  async (code) => {
-    await stopAll(2000);
-    process.exit(code);
-  },
-  async (e: unknown) => {
-    process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
-    await stopAll(2000);
-    process.exit(1);
-  },
-);
+runMain('bench', main);

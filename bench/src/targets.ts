@@ -148,25 +148,31 @@ export async function waitRedis(p: Proc, port: number, timeoutMs: number): Promi
   throw new Error(`redis-server did not answer PING within ${timeoutMs} ms:\n${p.tail()}`);
 }
 
+/** A throwaway `redis-server` on loopback (no persistence, files in `dir`), once it answers. */
+export async function startRedis(dir: string, port: number): Promise<Proc> {
+  const redis = spawnProcess('redis-server', 'redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    HOST,
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
+  await waitRedis(redis, port, 10_000);
+  return redis;
+}
+
 async function startRedisTarget(spec: TargetSpec, o: StartOptions): Promise<RunningTarget> {
   const procs: Proc[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'herald-bench-redis-'));
   try {
     const redisPort = await freePort();
-    const redis = spawnProcess('redis-server', 'redis-server', [
-      '--port',
-      String(redisPort),
-      '--bind',
-      HOST,
-      '--dir',
-      dir,
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-    ]);
+    const redis = await startRedis(dir, redisPort);
     procs.push(redis);
-    await waitRedis(redis, redisPort, 10_000);
     const endpoints: Endpoint[] = [];
     for (let i = 0; i < REDIS_NODES; i++) {
       const port = await freePort();

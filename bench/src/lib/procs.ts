@@ -174,3 +174,34 @@ export function machineCpu(): { busy: number; total: number } {
     return { busy: 0, total: 0 };
   }
 }
+
+/**
+ * Runs a harness's `main` as the process: exits with its code, stops every process it started
+ * on the way out, and on SIGINT/SIGTERM stops them too (a second signal kills them at once).
+ */
+export function runMain(name: string, main: () => Promise<number>): void {
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      killAllNow();
+      process.exit(130);
+    }
+    interrupted = true;
+    process.stderr.write(`\n${name}: ${signal}, stopping every process it started…\n`);
+    stopAll(2000).finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', killAllNow);
+  main().then(
+    async (code) => {
+      await stopAll(2000);
+      process.exit(code);
+    },
+    async (e: unknown) => {
+      process.stderr.write(`${name}: ${(e as Error).stack ?? String(e)}\n`);
+      await stopAll(2000);
+      process.exit(1);
+    },
+  );
+}

@@ -15,7 +15,7 @@ import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { hardFdLimit, killAllNow, type Proc, spawnNode, stop, stopAll } from '../lib/procs.js';
+import { hardFdLimit, type Proc, runMain, spawnNode, stop } from '../lib/procs.js';
 import { Progress } from '../lib/progress.js';
 import type { Machine } from '../results.js';
 import { type RunContext, sleep, socketsPerGenerator } from '../scenarios/common.js';
@@ -481,28 +481,4 @@ function write(r: SoakResult, args: Args): void {
   );
 }
 
-let interrupted = false;
-const onSignal = (signal: NodeJS.Signals) => {
-  if (interrupted) {
-    killAllNow();
-    process.exit(130);
-  }
-  interrupted = true;
-  process.stderr.write(`\nsoak: ${signal}, stopping every process it started…\n`);
-  stopAll(2000).finally(() => process.exit(130));
-};
-process.on('SIGINT', onSignal);
-process.on('SIGTERM', onSignal);
-process.on('exit', killAllNow);
-
-main().then(
-  async (code) => {
-    await stopAll(2000);
-    process.exit(code);
-  },
-  async (e: unknown) => {
-    process.stderr.write(`soak: ${(e as Error).stack ?? String(e)}\n`);
-    await stopAll(2000);
-    process.exit(1);
-  },
-);
+runMain('soak', main);

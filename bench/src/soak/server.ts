@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type MemReply, request } from '../lib/ipc.js';
-import { type Proc, rssBytes, spawnNode, spawnProcess, stop } from '../lib/procs.js';
-import { freePort, ROOT, waitHealthy, waitRedis } from '../targets.js';
+import { type Proc, rssBytes, spawnNode, stop } from '../lib/procs.js';
+import { freePort, ROOT, startRedis, waitHealthy } from '../targets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBE = join(here, '..', 'servers', 'probe.js');
@@ -61,19 +61,7 @@ export async function startSoakServer(o: {
     if (o.engine === 'redis') {
       dir = mkdtempSync(join(tmpdir(), 'herald-soak-redis-'));
       const redisPort = await freePort();
-      redis = spawnProcess('redis-server', 'redis-server', [
-        '--port',
-        String(redisPort),
-        '--bind',
-        HOST,
-        '--dir',
-        dir,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-      ]);
-      await waitRedis(redis, redisPort, 10_000);
+      redis = await startRedis(dir, redisPort);
       extra.push('--redis-url', `redis://${HOST}:${redisPort}`);
     }
     const port = await freePort();
