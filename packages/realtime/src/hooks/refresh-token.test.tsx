@@ -58,6 +58,8 @@ describe('refreshToken', () => {
     await rec.until((r) => r.state === State.Active, 'active');
     expect(calls).toHaveLength(1);
     view.unmount();
+    // The server sees the close a moment later; the next test counts connections.
+    await connectionsReach(herald.current.url, 0);
   });
 
   it('is called once when Herald refuses the token', async () => {
@@ -71,6 +73,8 @@ describe('refreshToken', () => {
     await rec.until((r) => r.state === State.Active, 'active');
     expect(calls).toHaveLength(1);
     view.unmount();
+    // The server sees the close a moment later; the next test counts connections.
+    await connectionsReach(herald.current.url, 0);
   });
 
   it('without refreshToken and without a token, the hook reports an error and does not connect', async () => {
