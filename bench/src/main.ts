@@ -1,16 +1,7 @@
-/**
- * `npm run bench [-- options]`: runs every scenario against every server under test, each server a
- * fresh process per case, prints the table, writes `bench/results/<timestamp>.{json,md,svg}`, and on
- * a full run refreshes `bench/results/latest.*` and the results section of docs/performance.md.
- *
- * Exit code: 0 when every run completed (whatever the figures), 1 when a run failed (a server or
- * generator crashed, connections failed, a wait timed out), 2 on bad arguments, 130 on Ctrl-C.
- */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { machineFacts } from './lib/machine.js';
 import { hardFdLimit, machineCpu, runMain } from './lib/procs.js';
 import { Progress } from './lib/progress.js';
 import { renderChart } from './report/chart.js';
@@ -175,27 +166,8 @@ function version(pkg: string): string {
 }
 
 function machine(fdLimit: number): Machine {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    // The server measured is the working tree's: say so when it differs from the commit.
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/server/src'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    if (dirty) commit += ' + uncommitted changes in packages/server';
-  } catch {
-    // not a git checkout
-  }
   return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryBytes: totalmem(),
-    node: process.version,
-    os: `${process.platform} ${release()}`,
-    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
-    fdLimit,
-    commit,
+    ...machineFacts(ROOT, fdLimit),
     versions: {
       ws: version('ws'),
       'socket.io': version('socket.io'),

@@ -1,20 +1,8 @@
-/**
- * `npm run soak [-- options]`: thousands of WebSocket subscribers on one Herald (`herald start`)
- * while messages are published at a steady rate and 1 % of the subscribers per second leave and
- * resume (`since=<epoch>:<seq>`). Every subscriber decodes every message and audits its channel's
- * order; the run fails unless nothing was lost, duplicated or reordered, every publish was
- * accepted, and every subscriber ends at its channel's last acknowledged position. Memory, latency
- * and rates are sampled over time and written as JSON, an SVG chart and a markdown summary.
- *
- * Exit code: 0 passed, 1 failed (an invariant broke, or the run could not be done), 2 bad
- * arguments, 130 interrupted.
- */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { machineFacts } from '../lib/machine.js';
 import { hardFdLimit, type Proc, runMain, spawnNode, stop } from '../lib/procs.js';
 import { Progress } from '../lib/progress.js';
 import type { Machine } from '../results.js';
@@ -127,27 +115,7 @@ function parse(): Args {
 }
 
 function machine(fdLimit: number): Omit<Machine, 'versions'> {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/server/src'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    }).trim();
-    if (dirty) commit += ' + uncommitted changes in packages/server';
-  } catch {
-    // not a git checkout
-  }
-  return {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    memoryBytes: totalmem(),
-    node: process.version,
-    os: `${process.platform} ${release()}`,
-    loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
-    fdLimit,
-    commit,
-  };
+  return machineFacts(ROOT, fdLimit);
 }
 
 const stamp = (d: Date): string =>
