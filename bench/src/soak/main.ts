@@ -53,6 +53,7 @@ const USAGE = `usage: npm run soak [-- options]
   --away <ms>           a churned subscriber stays away a random time up to this (default 1000)
   --engine memory|redis Herald's engine (default memory; redis starts its own redis-server)
   --quick               30 s, 2,000 connections, 100 channels, 1,000 msg/s (npm test runs this)
+  --profile <dir>       write Herald's CPU profile (.cpuprofile, for Chrome DevTools) into <dir>
   --out <dir>           where to write soak-<time>.{json,svg,md} (default bench/results, which
                         also refreshes bench/results/soak-latest.* for runs that are not --quick)
   --help`;
@@ -67,6 +68,7 @@ interface Args {
   awayMs: number;
   engine: 'memory' | 'redis';
   out: string | undefined;
+  profile: string | undefined;
 }
 
 function parse(): Args {
@@ -81,6 +83,7 @@ function parse(): Args {
       engine: { type: 'string', default: 'memory' },
       quick: { type: 'boolean', default: false },
       out: { type: 'string' },
+      profile: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -109,6 +112,7 @@ function parse(): Args {
     awayMs: num(values.away, 1000, 'away', 0),
     engine: values.engine,
     out: values.out,
+    profile: values.profile === undefined ? undefined : resolve(values.profile),
   };
   if (a.churn > 100) throw new Error('--churn is a percentage per second, at most 100');
   return a;
@@ -186,7 +190,11 @@ async function main(): Promise<number> {
   const workers: Proc[] = [];
   try {
     progress.stage('starting Herald');
-    server = await startSoakServer({ engine: args.engine, tokenTtlSeconds });
+    server = await startSoakServer({
+      engine: args.engine,
+      tokenTtlSeconds,
+      profileDir: args.profile,
+    });
     const srv = server;
     if (srv.limitsOff.length > 0)
       progress.log(`  Herald limits turned off for the soak: ${srv.limitsOff.join(' ')}`);

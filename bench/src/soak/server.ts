@@ -50,6 +50,8 @@ function startHelp(): string {
 export async function startSoakServer(o: {
   engine: 'memory' | 'redis';
   tokenTtlSeconds: number;
+  /** Where Node writes Herald's CPU profile when it exits (`--cpu-prof`); none when undefined. */
+  profileDir?: string | undefined;
 }): Promise<SoakServer> {
   const help = startHelp();
   const limitsOff = LIMITS_OFF.filter(([flag]) => help.includes(`${flag} `)).flat();
@@ -82,7 +84,16 @@ export async function startSoakServer(o: {
     ];
     const herald = spawnNode(
       'herald',
-      ['--expose-gc', '--import', PROBE, HERALD_CLI, ...args, '--signing-key', signingKey],
+      [
+        ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []),
+        '--expose-gc',
+        '--import',
+        PROBE,
+        HERALD_CLI,
+        ...args,
+        '--signing-key',
+        signingKey,
+      ],
       { ipc: true },
     );
     const url = `http://${HOST}:${port}`;
