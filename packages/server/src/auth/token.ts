@@ -83,10 +83,22 @@ export interface MintOptions {
 }
 
 export class TokenIssuer {
-  private readonly key: Uint8Array;
+  /**
+   * The secret imported once: given raw bytes, jose imports them again on every sign and verify
+   * (an extra async crypto job per token).
+   */
+  private readonly key: Promise<CryptoKey>;
 
   constructor(secret: string) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(secret),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign', 'verify'],
+    );
+    // A rejection (an unusable secret) surfaces on each use; unobserved here it would crash the process.
+    this.key.catch(() => {});
   }
 
   async mint(o: MintOptions): Promise<string> {
@@ -98,14 +110,14 @@ export class TokenIssuer {
       .setIssuedAt(now)
       .setExpirationTime(now + o.ttlSeconds)
       .setJti(randomUUID())
-      .sign(this.key);
+      .sign(await this.key);
   }
 
   /** Verifies signature, algorithm, issuer, expiry and claim types; throws TokenError saying why not. */
   async verify(token: string): Promise<RealtimeClaims> {
     let payload: unknown;
     try {
-      ({ payload } = await jwtVerify(token, this.key, {
+      ({ payload } = await jwtVerify(token, await this.key, {
         algorithms: ['HS256'],
         issuer: TOKEN_ISSUER,
         requiredClaims: ['exp'],

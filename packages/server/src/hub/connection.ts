@@ -66,6 +66,8 @@ export abstract class Connection implements Flushable {
   private floors: Map<string, Position> | undefined;
   private pending: Buffer[] = EMPTY;
   private pendingBytes = 0;
+  /** How many of `pending` are transport frames (pings), not messages. */
+  private pendingFrames = 0;
   private marked = false;
 
   constructor(protected readonly options: ConnectionOptions) {
@@ -165,6 +167,13 @@ export abstract class Connection implements Flushable {
     this.enqueue(this.encodeControl(json));
   }
 
+  /** A complete transport frame (a ping) queued with the rest; not counted as a message. */
+  protected enqueueFrame(frame: Buffer): void {
+    if (this.state >= ConnState.Closing) return;
+    this.pendingFrames++;
+    this.enqueue(frame);
+  }
+
   /** Sends a keepalive if one is due (pings, SSE comments); called periodically by the server. */
   abstract keepalive(now: number): void;
 
@@ -180,10 +189,12 @@ export abstract class Connection implements Flushable {
     if (this.state !== ConnState.Open || this.pending.length === 0) return;
     const batch = this.pending;
     const bytes = this.pendingBytes;
+    const frames = this.pendingFrames;
     this.pending = EMPTY;
     this.pendingBytes = 0;
+    this.pendingFrames = 0;
     this.write(this.options.scheduler.join(batch, bytes));
-    this.options.onWritten(batch.length, bytes);
+    this.options.onWritten(batch.length - frames, bytes);
   }
 
   /** Starts closing with a code; the transport finishes it. Idempotent. */
@@ -194,6 +205,7 @@ export abstract class Connection implements Flushable {
     this.state = ConnState.Closing;
     this.pending = EMPTY;
     this.pendingBytes = 0;
+    this.pendingFrames = 0;
     this.held = undefined;
     this.closeTransport(code, reason);
   }
@@ -203,6 +215,7 @@ export abstract class Connection implements Flushable {
     this.state = ConnState.Closing;
     this.pending = EMPTY;
     this.pendingBytes = 0;
+    this.pendingFrames = 0;
     this.destroyTransport();
   }
 
@@ -211,6 +224,7 @@ export abstract class Connection implements Flushable {
     this.state = ConnState.Closed;
     this.pending = EMPTY;
     this.pendingBytes = 0;
+    this.pendingFrames = 0;
   }
 
   private overflow(): void {

@@ -51,6 +51,13 @@ function truncateReason(reason: string): string {
  * `ping` kind).
  */
 export const HEARTBEAT_FRAME = '{"kind":"ping","data":"","topic":""}';
+const HEARTBEAT = textFrame(HEARTBEAT_FRAME);
+
+/**
+ * An empty ping frame (FIN, opcode 0x9, no payload). Pings go through the send queue, so one shares
+ * the syscall of whatever is queued instead of costing one of its own (`ws.ping()` writes at once).
+ */
+const PING = Buffer.from([0x89, 0x00]);
 
 /** Shared by every WebSocket connection of a server (one object, not one per connection). */
 export interface KeepaliveOptions {
@@ -122,8 +129,8 @@ export class WsConnection extends Connection {
     if (now - this.lastPingAt >= this.keepaliveOptions.pingIntervalMs) {
       this.lastPingAt = now;
       this.pingOutstandingSince = now;
-      ws.ping();
-      if (this.heartbeatFrames) this.deliverControl(HEARTBEAT_FRAME);
+      this.enqueueFrame(PING);
+      if (this.heartbeatFrames) this.enqueueFrame(HEARTBEAT);
     }
   }
 
