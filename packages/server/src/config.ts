@@ -10,6 +10,7 @@ export interface Config {
   mode: Mode;
   port: number;
   host: string;
+  acceptHandles: number;
   signingKey: string | undefined;
   signingKeyFallback: string | undefined;
   jwtSecret: string | undefined;
@@ -123,6 +124,15 @@ export const OPTIONS: OptionSpec[] = [
     description: 'Address to listen on',
     defaults: { dev: '127.0.0.1', start: '0.0.0.0' },
     parse: text,
+  },
+  {
+    key: 'acceptHandles',
+    flag: '--accept-handles <count>',
+    env: ['HERALD_ACCEPT_HANDLES'],
+    description:
+      'Descriptors accepting on the listening socket: Node 20 accepts one connection per descriptor per event-loop turn, so a saturated node with one accepts reconnects too slowly (a helper process opens the extra ones at start)',
+    defaults: { dev: 1, start: 4 },
+    parse: parseInteger(1, 64),
   },
   {
     key: 'signingKey',

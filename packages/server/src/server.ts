@@ -24,6 +24,7 @@ import { CloseCodes } from './protocol/close-codes.js';
 import { badRequest, notFound } from './protocol/errors.js';
 import { closingFrame } from './protocol/message.js';
 import { Publisher } from './protocol/publisher.js';
+import { addAcceptHandles } from './transport/accept-handles.js';
 import { answerClientError, clientErrorKind } from './transport/client-error.js';
 import type { ServerContext } from './transport/context.js';
 import { createExpectationListener, createRequestListener } from './transport/http-routes.js';
@@ -217,6 +218,9 @@ export async function startHerald(
       resolve();
     });
   });
+  const acceptHandles = await addAcceptHandles(server, config.acceptHandles, (err) =>
+    log.warn({ err }, 'extra accept handles: going on with fewer'),
+  );
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
@@ -225,7 +229,10 @@ export async function startHerald(
     closed ??= (async () => {
       shuttingDown = true;
       clearInterval(keepalive);
-      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const serverClosed = Promise.all([
+        new Promise<void>((resolve) => server.close(() => resolve())),
+        acceptHandles.close(),
+      ]);
       server.closeIdleConnections();
       const frame = closingFrame();
       for (const c of hub.connections) {
