@@ -5,11 +5,11 @@ import { HistoryRing } from './history-ring.js';
 
 const pub = (seq: number): Publication => ({
   channelKey: 'c',
-  topic: 't',
-  kind: 'data',
+  topic: `t${seq % 3}`,
+  kind: seq % 2 ? 'data' : 'chunk',
   epoch: 'e',
   seq,
-  json: '',
+  json: `{"seq":${seq}}`,
 });
 
 describe('HistoryRing', () => {
@@ -21,6 +21,13 @@ describe('HistoryRing', () => {
     expect(r.since(3, 10).map((p) => p.seq)).toEqual([4, 5]);
     expect(r.since(4, 1).map((p) => p.seq)).toEqual([5]);
     expect(r.oldest()?.seq).toBe(3);
+    expect(r.oldestSeq()).toBe(3);
+  });
+
+  it('gives back every field of what was pushed', () => {
+    const r = new HistoryRing(4);
+    for (let s = 1; s <= 6; s++) r.push(pub(s), s);
+    expect(r.since(0, 10)).toEqual([3, 4, 5, 6].map(pub));
   });
 
   it('drops items older than a cutoff and keeps growing afterwards', () => {
@@ -67,6 +74,7 @@ describe('HistoryRing', () => {
           }
           expect(ring.length).toBe(model.length);
           expect(ring.oldest()?.seq).toBe(model[0]?.seq);
+          expect(ring.oldestSeq()).toBe(model[0]?.seq);
           expect(ring.since(0, 1000).map((p) => p.seq)).toEqual(model.map((m) => m.seq));
           const mid = model[Math.floor(model.length / 2)]?.seq ?? 0;
           expect(ring.since(mid, 3).map((p) => p.seq)).toEqual(

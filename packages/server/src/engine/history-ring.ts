@@ -4,14 +4,25 @@
  * overwrites the oldest. Dropping expired items only moves the head: when the age limit is what
  * binds (the usual case), every publish expires about one item, and that must cost O(1), not a copy
  * of the whole history.
+ *
+ * History holds every message for minutes, so it is what the garbage collector walks most: it keeps
+ * each message's fields in parallel arrays (its JSON text is the only object per message) rather
+ * than the publication object. Publications are rebuilt when read (replays, bounded), so the one
+ * made at publish dies young, after its fan-out. Channel key and epoch are the same for every item
+ * of a channel's ring and are kept once.
  */
 import type { Publication } from './engine.js';
 
 const INITIAL_SLOTS = 8;
 
 export class HistoryRing {
-  private items: (Publication | undefined)[] = [];
+  private jsons: (string | undefined)[] = [];
+  private topics: (string | undefined)[] = [];
+  private kinds: (Publication['kind'] | undefined)[] = [];
+  private seqs: number[] = [];
   private times: number[] = [];
+  private channelKey = '';
+  private epoch = '';
   /** Slot of the oldest item. */
   private head = 0;
   private count = 0;
@@ -24,34 +35,53 @@ export class HistoryRing {
 
   push(pub: Publication, at: number): void {
     if (this.capacity === 0) return;
-    if (this.count === this.items.length && this.count < this.capacity) this.grow();
+    this.channelKey = pub.channelKey;
+    this.epoch = pub.epoch;
+    if (this.count === this.jsons.length && this.count < this.capacity) this.grow();
+    let slot: number;
     if (this.count === this.capacity) {
       // Full: overwrite the oldest.
-      this.items[this.head] = pub;
-      this.times[this.head] = at;
-      this.head = (this.head + 1) % this.items.length;
-      return;
+      slot = this.head;
+      this.head = (this.head + 1) % this.jsons.length;
+    } else {
+      slot = (this.head + this.count) % this.jsons.length;
+      this.count++;
     }
-    const slot = (this.head + this.count) % this.items.length;
-    this.items[slot] = pub;
+    this.jsons[slot] = pub.json;
+    this.topics[slot] = pub.topic;
+    this.kinds[slot] = pub.kind;
+    this.seqs[slot] = pub.seq;
     this.times[slot] = at;
-    this.count++;
   }
 
-  /** The i-th oldest item (0 = oldest). */
+  /** The i-th oldest item (0 = oldest), as a new publication. */
   at(i: number): Publication {
-    return this.items[(this.head + i) % this.items.length] as Publication;
+    const slot = (this.head + i) % this.jsons.length;
+    return {
+      channelKey: this.channelKey,
+      topic: this.topics[slot] as string,
+      kind: this.kinds[slot] as Publication['kind'],
+      epoch: this.epoch,
+      seq: this.seqs[slot] as number,
+      json: this.jsons[slot] as string,
+    };
   }
 
   oldest(): Publication | undefined {
     return this.count === 0 ? undefined : this.at(0);
   }
 
+  /** Seq of the oldest item, without building it. */
+  oldestSeq(): number | undefined {
+    return this.count === 0 ? undefined : this.seqs[this.head];
+  }
+
   /** Drops items accepted before `cutoff` (ms since epoch). */
   dropOlderThan(cutoff: number): void {
-    const slots = this.items.length;
+    const slots = this.jsons.length;
     while (this.count > 0 && (this.times[this.head] as number) < cutoff) {
-      this.items[this.head] = undefined; // let it be collected
+      // Let the text be collected; the topic and kind are shared strings.
+      this.jsons[this.head] = undefined;
       this.head = (this.head + 1) % slots;
       this.count--;
     }
@@ -59,7 +89,10 @@ export class HistoryRing {
   }
 
   clear(): void {
-    this.items = [];
+    this.jsons = [];
+    this.topics = [];
+    this.kinds = [];
+    this.seqs = [];
     this.times = [];
     this.head = 0;
     this.count = 0;
@@ -70,24 +103,26 @@ export class HistoryRing {
     const out: Publication[] = [];
     if (this.count === 0) return out;
     // Seqs are consecutive within the ring, so the start index is computed, not searched.
-    const first = this.at(0).seq;
+    const first = this.seqs[this.head] as number;
     let i = Math.max(0, after + 1 - first);
     for (; i < this.count && out.length < limit; i++) out.push(this.at(i));
     return out;
   }
 
-  /** Re-lays the items out oldest first in a larger buffer (only when every slot is taken). */
+  /** Re-lays the items out oldest first in larger arrays (only when every slot is taken). */
   private grow(): void {
-    const size = Math.min(this.capacity, Math.max(INITIAL_SLOTS, this.items.length * 2));
-    const items = new Array<Publication | undefined>(size);
-    const times = new Array<number>(size);
-    for (let i = 0; i < this.count; i++) {
-      const j = (this.head + i) % this.items.length;
-      items[i] = this.items[j];
-      times[i] = this.times[j] as number;
-    }
-    this.items = items;
-    this.times = times;
+    const size = Math.min(this.capacity, Math.max(INITIAL_SLOTS, this.jsons.length * 2));
+    const old = this.jsons.length;
+    const relay = <T>(from: T[]): T[] => {
+      const to = new Array<T>(size);
+      for (let i = 0; i < this.count; i++) to[i] = from[(this.head + i) % old] as T;
+      return to;
+    };
+    this.jsons = relay(this.jsons);
+    this.topics = relay(this.topics);
+    this.kinds = relay(this.kinds);
+    this.seqs = relay(this.seqs);
+    this.times = relay(this.times);
     this.head = 0;
   }
 }

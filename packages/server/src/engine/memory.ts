@@ -32,6 +32,10 @@ export interface MemoryEngineOptions {
 }
 
 interface ChannelState {
+  /** The channel key, one string shared by every publication of the channel. */
+  key: string;
+  /** Topic names seen on the channel (at most MAX_INTERNED), likewise shared. */
+  topics: Map<string, string>;
   epoch: string;
   seq: number;
   ring: HistoryRing;
@@ -39,6 +43,13 @@ interface ChannelState {
   subscribers: number;
   lastPublishAt: number;
 }
+
+/**
+ * History keeps every publication for minutes: a channel key and topic string per message would be
+ * a third of a small message's heap, so publications share the channel's copies. Bounded, so a
+ * publisher inventing topics cannot grow the table.
+ */
+const MAX_INTERNED = 64;
 
 interface Remembered {
   ack: Ack;
@@ -72,9 +83,14 @@ export class MemoryEngine implements Engine {
     }
     const state = this.state(draft.channelKey);
     const seq = ++state.seq;
+    let topic = state.topics.get(draft.topic);
+    if (topic === undefined) {
+      topic = draft.topic;
+      if (state.topics.size < MAX_INTERNED) state.topics.set(topic, topic);
+    }
     const pub: Publication = {
-      channelKey: draft.channelKey,
-      topic: draft.topic,
+      channelKey: state.key,
+      topic,
       kind: draft.kind,
       epoch: state.epoch,
       seq,
@@ -113,7 +129,7 @@ export class MemoryEngine implements Engine {
     if (since === undefined) return { top, publications: [], recovered: true };
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
     // The oldest seq still available; top.seq + 1 when nothing is kept.
-    const oldestKept = state.ring.oldest()?.seq ?? state.seq + 1;
+    const oldestKept = state.ring.oldestSeq() ?? state.seq + 1;
     if (since === 'oldest') {
       return { top, publications: state.ring.since(0, limit), recovered: oldestKept <= 1 };
     }
@@ -153,6 +169,8 @@ export class MemoryEngine implements Engine {
     let s = this.channels.get(channelKey);
     if (!s) {
       s = {
+        key: channelKey,
+        topics: new Map(),
         epoch: newEpoch(),
         seq: 0,
         ring: new HistoryRing(this.options.historySize),
