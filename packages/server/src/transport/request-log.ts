@@ -94,7 +94,9 @@ export function beginRequest(ctx: ServerContext, req: IncomingMessage, res: Serv
 /** Starts a WebSocket upgrade (its answer is written by the endpoint, with the id in its headers). */
 export function beginUpgrade(ctx: ServerContext, req: IncomingMessage): RequestScope {
   const scope = attach(ctx, req);
-  scope.log.debug({ method: req.method, path: redactUrl(req.url ?? '/') }, 'websocket upgrade');
+  // Asked first: `scope.log` makes a child logger, which the connection would keep all its life.
+  if (ctx.log.isLevelEnabled('debug'))
+    scope.log.debug({ method: req.method, path: redactUrl(req.url ?? '/') }, 'websocket upgrade');
   return scope;
 }
 
