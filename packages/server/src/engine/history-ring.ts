@@ -67,11 +67,7 @@ export class HistoryRing {
     };
   }
 
-  oldest(): Publication | undefined {
-    return this.count === 0 ? undefined : this.at(0);
-  }
-
-  /** Seq of the oldest item, without building it. */
+  /** Seq of the oldest item. */
   oldestSeq(): number | undefined {
     return this.count === 0 ? undefined : this.seqs[this.head];
   }

@@ -190,9 +190,7 @@ export abstract class Connection implements Flushable {
     const batch = this.pending;
     const bytes = this.pendingBytes;
     const frames = this.pendingFrames;
-    this.pending = EMPTY;
-    this.pendingBytes = 0;
-    this.pendingFrames = 0;
+    this.dropPending();
     this.write(this.options.scheduler.join(batch, bytes));
     this.options.onWritten(batch.length - frames, bytes);
   }
@@ -203,9 +201,7 @@ export abstract class Connection implements Flushable {
     // Flush what is queued first so nothing accepted before the close is dropped on a clean close.
     if (this.state === ConnState.Open && code !== CloseCodes.SlowConsumer) this.flush();
     this.state = ConnState.Closing;
-    this.pending = EMPTY;
-    this.pendingBytes = 0;
-    this.pendingFrames = 0;
+    this.dropPending();
     this.held = undefined;
     this.closeTransport(code, reason);
   }
@@ -213,15 +209,18 @@ export abstract class Connection implements Flushable {
   /** Drops the transport at once, without a close handshake. */
   terminate(): void {
     this.state = ConnState.Closing;
-    this.pending = EMPTY;
-    this.pendingBytes = 0;
-    this.pendingFrames = 0;
+    this.dropPending();
     this.destroyTransport();
   }
 
   /** The transport is gone. */
   markClosed(): void {
     this.state = ConnState.Closed;
+    this.dropPending();
+  }
+
+  /** Empties the send queue (written, or no longer wanted). */
+  private dropPending(): void {
     this.pending = EMPTY;
     this.pendingBytes = 0;
     this.pendingFrames = 0;
