@@ -110,9 +110,27 @@ export async function allReceived(watchers: Watcher[], n: number, limitMs = 60_0
   const until = Date.now() + limitMs;
   while (watchers.some((w) => w.received.length < n)) {
     if (Date.now() > until)
-      throw new Error(`gave up: received ${watchers.map((w) => w.received.length).join(', ')} of ${n}`);
+      throw new Error(
+        `gave up: received ${watchers.map((w) => w.received.length).join(', ')} of ${n}\n${watchers
+          .filter((w) => w.received.length < n)
+          .map(describeWatcher)
+          .join('\n')}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A stalled watcher's last states and errors, so a failure says why it stopped receiving. */
+function describeWatcher(w: Watcher): string {
+  const t0 = w.states[0]?.at ?? 0;
+  const states = w.states
+    .slice(-8)
+    .map(
+      (s) =>
+        `+${s.at - t0}ms ${s.state}${s.closeCode ? ` ${s.closeCode}` : ''}${s.recovered === undefined ? '' : ` recovered=${s.recovered}`}`,
+    );
+  const errors = w.errors.slice(-3).map((e) => `${e.name}: ${e.message}`);
+  return `  watcher at ${w.received.length} (last ${w.received.at(-1)}): states [${states.join(', ')}] errors [${errors.join('; ')}]`;
 }
 
 /** Milliseconds from `since` to each watcher's first `open` after it (its recovery time). */

@@ -136,6 +136,22 @@ describe('reconnect and resume', () => {
     expect(refreshes).toBe(1);
   });
 
+  it('ends with a clear error, not a silent retry loop, when its fixed token expired and cannot be replaced', async () => {
+    const h = await herald(['--token-ttl', '2']);
+    const proxy = await proxyTo(h);
+    const ch = uniqueChannel('dead-token');
+    const r = recorder();
+    await collect(ch, proxy.url, r, { key: await mintToken(h.url, ch, ['t']) });
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // let the token expire
+    proxy.dropAll();
+    await until(() => r.states.some(([s]) => s === 'closed'), 'closed after the refused reconnect', 4000);
+    // One try with the old token (the server might still take it), then a terminal error.
+    expect(r.states.filter(([s]) => s === 'connecting').length).toBe(2);
+    expect(r.errors.at(-1)?.message).toMatch(/token expired or was refused and cannot be replaced/);
+    const closed = r.states.find(([s]) => s === 'closed')?.[1];
+    expect(closed?.error?.message).toMatch(/refreshToken/);
+  });
+
   it('renews the token in band when the server warns, without reconnecting', async () => {
     const h = await herald(['--enforce-token-expiry', '--token-ttl', '3', '--ping-interval', '0.5']);
     const ch = uniqueChannel('inband');

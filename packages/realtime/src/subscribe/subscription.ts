@@ -408,12 +408,40 @@ export class Subscription {
         this.giveUp(error);
         return;
       }
+      if (error instanceof ConnectionError && this.tokenIsDead()) {
+        // Retrying would present the same refused token forever (a browser sees only 1006).
+        this.giveUp(
+          new ConnectionError(
+            'connection_failed',
+            'The subscription token expired or was refused and cannot be replaced: pass refreshToken, or a token fetcher as `token`, to outlive it',
+            error.closeCode,
+            'terminal',
+            { cause: error },
+          ),
+        );
+        return;
+      }
       if (!(error instanceof ConnectionError)) {
         // Fetching a token failed: retried like a network error, but reported.
         this.notify(error);
       }
       this.reconnect({ error, closeCode: error instanceof ConnectionError ? error.closeCode : undefined });
     }
+  }
+
+  /** Whether a new token can be had: a refreshToken callback, or a fetcher given as `token`. */
+  private get canReplaceToken(): boolean {
+    return this.options.refreshToken !== undefined || this.options.canFetchToken === true;
+  }
+
+  /**
+   * After a failed attempt: the token was refused (401) or expired by our clock, and nothing can
+   * replace it. The server got one try first, so a client clock running ahead does not end it.
+   */
+  private tokenIsDead(): boolean {
+    if (this.canReplaceToken || this.jwt === undefined) return false;
+    const expiresAt = jwtExpiresAt(this.jwt);
+    return this.needsFreshToken || (expiresAt !== undefined && expiresAt < Date.now());
   }
 
   private giveUp(error: Error): void {
@@ -540,7 +568,7 @@ export class Subscription {
 
   /** The token is about to expire: send a fresh one on the open connection, without reconnecting. */
   private refreshInBand(): void {
-    if (this.options.refreshToken === undefined && this.options.canFetchToken !== true) return;
+    if (!this.canReplaceToken) return;
     const ws = this.ws;
     this.needsFreshToken = true;
     this.token().then(
@@ -655,11 +683,10 @@ export class Subscription {
     const action = actionForCloseCode(code);
     if (action === 'refresh-token') this.needsFreshToken = true;
     if (code === CloseCodes.GoingAway.code) this.serverClosing = true;
-    const canRefresh = this.options.refreshToken !== undefined || this.options.canFetchToken === true;
     const retry =
       this.reconnectOptions !== undefined &&
       action !== 'terminal' &&
-      (action !== 'refresh-token' || canRefresh);
+      (action !== 'refresh-token' || this.canReplaceToken);
     const error = new ConnectionError(
       'connection_lost',
       `Connection to Herald closed: ${code}${reason ? ` ${reason}` : ''} (${
