@@ -1068,6 +1068,8 @@ describe('request ids', () => {
     });
     expect(generated.status).toBe(401);
     expect(check(/^[0-9a-f]{8}-[0-9a-z]+$/.test(String(generated.headers['x-request-id'])))).toBe(true);
+    // The error body carries the same id, so a user can quote it from what their client logged.
+    expect(check(JSON.parse(generated.text).requestId === generated.headers['x-request-id'])).toBe(true);
     const token = await mintToken(herald.url, 'ids', ['t'], bearer(SIGNING_KEY));
     const ok = await wsDial(herald.wsUrl, token, { requestId: 'ws-upgrade-1' });
     ok.ws?.close();
@@ -1076,6 +1078,7 @@ describe('request ids', () => {
     const refused = await wsDial(herald.wsUrl, 'nope', { requestId: 'ws-upgrade-2' });
     expect(refused.status).toBe('401');
     expect(check(refused.headers['x-request-id'] === 'ws-upgrade-2')).toBe(true);
+    expect(check(JSON.parse(refused.text).requestId === 'ws-upgrade-2')).toBe(true);
   });
 });
 

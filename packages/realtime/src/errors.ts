@@ -93,8 +93,12 @@ export class ApiError extends RealtimeError {
     readonly serverError?: string,
     /** The request field the server blamed, when it named one. */
     readonly field?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; requestId?: string | undefined },
   ) {
     super('api_error', message, options);
+    this.requestId = options?.requestId;
   }
+
+  /** Herald's id for the request (its `X-Request-Id`): the server logged why under it. */
+  readonly requestId: string | undefined;
 }

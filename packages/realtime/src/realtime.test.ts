@@ -106,6 +106,9 @@ describe('Realtime.publish', () => {
     const bad = await rt.publish({ channel: '', topic: 't', data: 1 }).catch((e) => e);
     expect(bad.status).toBe(400);
     expect(bad.field).toBe('channel');
+    // The id the server logged the refusal under, to quote when asking what happened.
+    expect(bad.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-z]+$/);
+    expect(bad.message).toContain(`(request ${bad.requestId})`);
   });
 });
 

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HttpError } from '../protocol/errors.js';
+import { REQUEST_ID_HEADER } from './request-log.js';
 
 /** CORS and server-kind headers on every response. */
 export function commonHeaders(req: IncomingMessage, res: ServerResponse, serverKind: 'dev' | 'cloud'): void {
@@ -37,6 +38,11 @@ function retryAfterOf(e: HttpError): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** The error body, with the request id a user can quote when asking what happened (it is in the log). */
+function withRequestId(e: HttpError, requestId: unknown): Record<string, unknown> {
+  return typeof requestId === 'string' ? { ...e.toJSON(), requestId } : e.toJSON();
+}
+
 /** Turns any thrown value into a JSON error response; unknown errors become 500. */
 export function sendError(res: ServerResponse, err: unknown): number {
   const e = err instanceof HttpError ? err : new HttpError(500, 'Internal error; see the server log');
@@ -48,14 +54,14 @@ export function sendError(res: ServerResponse, err: unknown): number {
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
   // A body that did not arrive in time is not worth waiting for: the connection ends with the answer.
   if (e.status === 408) res.setHeader('Connection', 'close');
-  sendJson(res, e.status, e.toJSON());
+  sendJson(res, e.status, withRequestId(e, res.getHeader(REQUEST_ID_HEADER)));
   return e.status;
 }
 
 /** Rejects an upgrade request on the raw socket with a JSON error (before any WebSocket exists). */
 export function rejectUpgrade(socket: Duplex, err: unknown, requestId?: string): number {
   const e = err instanceof HttpError ? err : new HttpError(500, 'Internal error; see the server log');
-  const body = `${JSON.stringify(e.toJSON())}\n`;
+  const body = `${JSON.stringify(withRequestId(e, requestId))}\n`;
   const retryAfter = retryAfterOf(e);
   if (socket.writable) {
     socket.end(
