@@ -55,7 +55,8 @@ const USAGE = `usage: npm run soak [-- options]
   --quick               30 s, 2,000 connections, 100 channels, 1,000 msg/s (npm test runs this)
   --profile <dir>       write Herald's CPU profile (.cpuprofile, for Chrome DevTools) into <dir>
   --out <dir>           where to write soak-<time>.{json,svg,md} (default bench/results, which
-                        also refreshes bench/results/soak-latest.* for runs that are not --quick)
+                        also refreshes bench/results/soak-latest.* for a run at the default load
+                        and engine for at least 600 s, not profiled)
   --help`;
 
 interface Args {
@@ -438,6 +439,24 @@ async function main(): Promise<number> {
   }
 }
 
+/**
+ * Whether a run may replace `soak-latest.*` (the figures the docs quote): the long variant's load,
+ * at least its duration, unprofiled. A short or profiled run is written beside it, never over it.
+ */
+function isReferenceRun(args: Args): boolean {
+  const d = DEFAULTS.long;
+  return (
+    !args.quick &&
+    args.profile === undefined &&
+    args.engine === 'memory' &&
+    args.duration >= d.duration &&
+    args.connections === d.connections &&
+    args.channels === d.channels &&
+    args.rate === d.rate &&
+    args.churn === d.churn
+  );
+}
+
 function write(r: SoakResult, args: Args): void {
   const dir = resolve(args.out ?? join(ROOT, 'bench', 'results'));
   mkdirSync(dir, { recursive: true });
@@ -446,7 +465,7 @@ function write(r: SoakResult, args: Args): void {
   writeFileSync(`${base}.json`, `${JSON.stringify(r, null, 2)}\n`);
   writeFileSync(`${base}.svg`, renderSoakChart(r));
   writeFileSync(`${base}.md`, renderMarkdown(r, `${name}.svg`));
-  const latest = args.out === undefined && !r.params.quick;
+  const latest = args.out === undefined && isReferenceRun(args);
   if (latest) {
     for (const ext of ['json', 'svg'] as const)
       copyFileSync(`${base}.${ext}`, join(dir, `soak-latest.${ext}`));
