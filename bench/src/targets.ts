@@ -44,7 +44,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs from bench/dist). */
 export const ROOT = join(here, '..', '..');
 const PROBE = join(here, 'servers', 'probe.js');
-const HERALD_CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
+export const HERALD_CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
 const HOST = '127.0.0.1';
 
 export const TARGETS: TargetSpec[] = [
@@ -91,27 +91,43 @@ export interface StartOptions {
   heraldArgs?: string[];
 }
 
-function heraldArgs(port: number, o: StartOptions, extra: string[] = []): string[] {
-  return [
-    '--expose-gc',
-    '--import',
-    PROBE,
-    ...(o.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfileDir] : []),
-    HERALD_CLI,
-    'dev',
+/**
+ * How the benchmark and the soak start a Herald node: on loopback, logging warnings only, with
+ * tokens that outlive the run and the memory probe preloaded. `heraldArgs` is what to report.
+ */
+export function heraldProcessArgs(o: {
+  mode: 'dev' | 'start';
+  port: number;
+  tokenTtl: string;
+  cpuProfileDir?: string | undefined;
+  extra?: string[];
+}): { nodeArgs: string[]; heraldArgs: string[] } {
+  const heraldArgs = [
+    o.mode,
     '--host',
     HOST,
     '--port',
-    String(port),
+    String(o.port),
     '--log-level',
     'warn',
     '--token-ttl',
-    '1h',
+    o.tokenTtl,
     '--shutdown-grace',
     '2s',
-    ...(o.heraldArgs ?? []),
-    ...extra,
+    ...(o.extra ?? []),
   ];
+  const profile = o.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfileDir] : [];
+  return { nodeArgs: ['--expose-gc', '--import', PROBE, ...profile, HERALD_CLI, ...heraldArgs], heraldArgs };
+}
+
+function heraldArgs(port: number, o: StartOptions, extra: string[] = []): string[] {
+  return heraldProcessArgs({
+    mode: 'dev',
+    port,
+    tokenTtl: '1h',
+    cpuProfileDir: o.cpuProfileDir,
+    extra: [...(o.heraldArgs ?? []), ...extra],
+  }).nodeArgs;
 }
 
 function nodeArgs(spec: TargetSpec, port: number, o: StartOptions): string[] {

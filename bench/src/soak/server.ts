@@ -8,15 +8,11 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type MemReply, request } from '../lib/ipc.js';
 import { type Proc, rssBytes, spawnNode, stop } from '../lib/procs.js';
-import { freePort, ROOT, startRedis, waitHealthy } from '../targets.js';
+import { freePort, HERALD_CLI, heraldProcessArgs, startRedis, waitHealthy } from '../targets.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const PROBE = join(here, '..', 'servers', 'probe.js');
-const HERALD_CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
 const HOST = '127.0.0.1';
 
 /**
@@ -67,35 +63,14 @@ export async function startSoakServer(o: {
       extra.push('--redis-url', `redis://${HOST}:${redisPort}`);
     }
     const port = await freePort();
-    const args = [
-      'start',
-      '--host',
-      HOST,
-      '--port',
-      String(port),
-      '--log-level',
-      'warn',
-      '--token-ttl',
-      String(o.tokenTtlSeconds),
-      '--shutdown-grace',
-      '2s',
-      ...limitsOff,
-      ...extra,
-    ];
-    const herald = spawnNode(
-      'herald',
-      [
-        ...(o.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : []),
-        '--expose-gc',
-        '--import',
-        PROBE,
-        HERALD_CLI,
-        ...args,
-        '--signing-key',
-        signingKey,
-      ],
-      { ipc: true },
-    );
+    const { nodeArgs, heraldArgs: args } = heraldProcessArgs({
+      mode: 'start',
+      port,
+      tokenTtl: String(o.tokenTtlSeconds),
+      cpuProfileDir: o.profileDir,
+      extra: [...limitsOff, ...extra],
+    });
+    const herald = spawnNode('herald', [...nodeArgs, '--signing-key', signingKey], { ipc: true });
     const url = `http://${HOST}:${port}`;
     try {
       await waitHealthy(herald, url, 20_000);
