@@ -7,18 +7,20 @@
  * Socket.IO is spoken just enough: Engine.IO open (`0{…}`), namespace connect (`40`), a `join` event
  * with an acknowledgement, Engine.IO ping (`2`) → pong (`3`), and `42[…]` event frames counted.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import {
+  clientFrame,
+  MAX_HEAD_BYTES,
+  Op,
+  upgradeKey,
+  upgradeProblem,
+  upgradeRequest,
+} from '../lib/ws-client.js';
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-/** Largest HTTP response head accepted for the upgrade. */
-const MAX_HEAD_BYTES = 8192;
 /** Sampled payloads longer than this are counted but not decoded. */
 const MAX_COLLECT_BYTES = 16 * 1024;
 /** Room for the longest unmasked frame header (2 + 8) plus a mask (4). */
 const MAX_HEADER_BYTES = 14;
-
-const Op = { Continuation: 0, Text: 1, Binary: 2, Close: 8, Ping: 9, Pong: 10 } as const;
 
 /** Where a socket is in its life. */
 export const Phase = {
@@ -59,16 +61,6 @@ function headerSize(b1: number): number {
   return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (b1 & 0x80 ? 4 : 0);
 }
 
-/** A masked client frame (zero mask key: valid, and masking becomes a copy). */
-function clientFrame(opcode: number, payload: Buffer): Buffer {
-  if (payload.length > 125) throw new Error('client frames here are short control or text frames');
-  const out = Buffer.alloc(6 + payload.length);
-  out[0] = 0x80 | opcode;
-  out[1] = 0x80 | payload.length;
-  payload.copy(out, 6);
-  return out;
-}
-
 /** Reads the number after `"t":` in a payload (ms since the epoch, with a fraction). */
 function readTimestamp(buf: Buffer, len: number): number {
   const at = buf.subarray(0, len).indexOf(T_MARKER);
@@ -100,7 +92,7 @@ export class LeanSocket {
   phase: Phase = Phase.Upgrading;
   received = 0;
   private readonly socket: Socket;
-  private readonly key = randomBytes(16).toString('base64');
+  private readonly key = upgradeKey();
   private head = '';
   /** Payload bytes of the current frame still to walk past. */
   private skip = 0;
@@ -133,10 +125,7 @@ export class LeanSocket {
     });
     this.socket.setNoDelay(true);
     this.socket.on('connect', () => {
-      this.socket.write(
-        `GET ${o.path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${this.key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-      );
+      this.socket.write(upgradeRequest(o.host, o.port, o.path, this.key));
     });
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => {
@@ -203,20 +192,9 @@ export class LeanSocket {
   }
 
   private checkUpgrade(head: string): boolean {
-    const status = head.slice(0, head.indexOf('\r\n'));
-    if (!/^HTTP\/1\.1 101 /.test(status)) {
-      this.abort(`upgrade refused: ${status}`);
-      return false;
-    }
-    const want = createHash('sha1')
-      .update(this.key + GUID)
-      .digest('base64');
-    const accept = /\r\nsec-websocket-accept:\s*(\S+)/i.exec(head)?.[1];
-    if (accept !== want) {
-      this.abort('upgrade response has a wrong Sec-WebSocket-Accept');
-      return false;
-    }
-    return true;
+    const problem = upgradeProblem(head, this.key);
+    if (problem !== undefined) this.abort(problem);
+    return problem === undefined;
   }
 
   private abort(reason: string): void {

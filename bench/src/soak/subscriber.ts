@@ -1,5 +1,5 @@
 /**
- * A soak subscriber: a raw-TCP WebSocket client (handshake by hand, like gen/lean-socket.ts) that,
+ * A soak subscriber: a raw-TCP WebSocket client (the handshake of lib/ws-client.ts, as the lean socket) that,
  * unlike the lean socket, decodes every message and audits its channel's order (docs/protocol.md,
  * "Frames" and "Resume"): `seq` counts every message of a channel from 1, consecutive, and this
  * subscriber holds the channel's only topic, so it must see every seq once, in order.
@@ -9,17 +9,20 @@
  * A gap adds to `lost` and remembers the missing seqs; a missing seq that turns up later moves
  * from `lost` to `reordered`; a seq seen before is `duplicated`.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import {
+  clientFrame,
+  MAX_HEAD_BYTES,
+  Op,
+  upgradeKey,
+  upgradeProblem,
+  upgradeRequest,
+} from '../lib/ws-client.js';
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const MAX_HEAD_BYTES = 8192;
 /** Missing seqs remembered per subscriber (to tell a late message from a duplicate). */
 const MAX_GAPS = 10_000;
 /** Examples of anomalies kept per process, for the report. */
 const MAX_EXAMPLES = 20;
-
-const Op = { Continuation: 0, Text: 1, Close: 8, Ping: 9, Pong: 10 } as const;
 
 /** Where a subscriber is in its life. */
 export const State = {
@@ -68,15 +71,6 @@ export function onLatency(fn: (micros: number) => void): void {
 
 const sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
 const nowMs = (): number => performance.timeOrigin + performance.now();
-
-/** A masked client frame (zero mask key: valid, and masking becomes a copy). */
-function clientFrame(opcode: number, payload: Buffer): Buffer {
-  const out = Buffer.alloc(6 + payload.length);
-  out[0] = 0x80 | opcode;
-  out[1] = 0x80 | payload.length;
-  payload.copy(out, 6);
-  return out;
-}
 
 const CLOSE_NORMAL = clientFrame(Op.Close, Buffer.from([0x03, 0xe8]));
 
@@ -132,7 +126,7 @@ export class SoakSubscriber {
     this.upgraded = false;
     this.pending = undefined;
     this.fragments = [];
-    this.key = randomBytes(16).toString('base64');
+    this.key = upgradeKey();
     const socket = connect({
       host: t.host,
       port: t.port,
@@ -151,11 +145,7 @@ export class SoakSubscriber {
     let tcpMs = -1;
     socket.on('connect', () => {
       tcpMs = performance.now() - started;
-      socket.write(
-        `GET ${t.path}&since=${encodeURIComponent(since)} HTTP/1.1\r\nHost: ${t.host}:${t.port}\r\n` +
-          `Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${this.key}\r\n` +
-          'Sec-WebSocket-Version: 13\r\n\r\n',
-      );
+      socket.write(upgradeRequest(t.host, t.port, `${t.path}&since=${encodeURIComponent(since)}`, this.key));
     });
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -278,19 +268,9 @@ export class SoakSubscriber {
   }
 
   private checkUpgrade(head: string): boolean {
-    const status = head.slice(0, head.indexOf('\r\n'));
-    if (!/^HTTP\/1\.1 101 /.test(status)) {
-      this.abort(`upgrade refused: ${status}`);
-      return false;
-    }
-    const want = createHash('sha1')
-      .update(this.key + GUID)
-      .digest('base64');
-    if (/\r\nsec-websocket-accept:\s*(\S+)/i.exec(head)?.[1] !== want) {
-      this.abort('upgrade response has a wrong Sec-WebSocket-Accept');
-      return false;
-    }
-    return true;
+    const problem = upgradeProblem(head, this.key);
+    if (problem !== undefined) this.abort(problem);
+    return problem === undefined;
   }
 
   private abort(reason: string): void {
