@@ -26,7 +26,10 @@ export async function startCluster(o: {
   args?: string[];
 }): Promise<Cluster> {
   const redis = o.redis ? await startRedis({ aof: o.aof ?? false }) : undefined;
-  const args = [...(redis ? ['--redis-url', redis.url] : []), ...(o.args ?? [])];
+  // Each test publishes at most 10,000 messages to its channel: a window that holds them all means a
+  // subscriber starved by a busy machine still resumes inside it (the window test sets its own).
+  const window = o.args?.includes('--history-size') ? [] : ['--history-size', '10000'];
+  const args = [...window, ...(redis ? ['--redis-url', redis.url] : []), ...(o.args ?? [])];
   const nodes = await Promise.all(Array.from({ length: o.nodes }, () => startHerald({ args })));
   const proxy = await TcpProxy.start(nodes.map((n) => n.port));
   const down = new Set<HeraldProcess>();
@@ -105,10 +108,18 @@ export function auditWatcher(w: Watcher, published: Map<string, Acked[]>): Audit
   return audit(all, seqs);
 }
 
-/** Resolves once every watcher has received `n` messages (failure guard: `limitMs`). */
+/**
+ * Resolves once every watcher has received `n` messages (failure guard: `limitMs`). A watcher told
+ * `recovered: false` will never get what it missed: that fails at once, saying so.
+ */
 export async function allReceived(watchers: Watcher[], n: number, limitMs = 60_000): Promise<void> {
   const until = Date.now() + limitMs;
   while (watchers.some((w) => w.received.length < n)) {
+    const unrecovered = watchers.filter((w) => w.states.some((s) => s.recovered === false));
+    if (unrecovered.length > 0)
+      throw new Error(
+        `resumed past the history window (recovered: false), so nothing more will come:\n${unrecovered.map(describeWatcher).join('\n')}`,
+      );
     if (Date.now() > until)
       throw new Error(
         `gave up: received ${watchers.map((w) => w.received.length).join(', ')} of ${n}\n${watchers
