@@ -93,6 +93,45 @@ describe('addAcceptHandles', () => {
     await Promise.all([closing, gone]);
   });
 
+  it('loses no request that arrives while the helper holds the listening socket', async () => {
+    const server = await listen();
+    const port = (server.address() as AddressInfo).port;
+    // One request on a fresh connection, sent at once: true when answered, false if it hangs.
+    const requestOnce = () =>
+      new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        const timer = setTimeout(() => {
+          s.destroy();
+          resolve(false);
+        }, 5_000);
+        s.on('error', () => {});
+        s.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        s.once('data', () => {
+          clearTimeout(timer);
+          s.destroy();
+          resolve(true);
+        });
+      });
+    // Connections keep arriving during the whole handover, so the helper accepts some of them.
+    let handing = true;
+    const answers: Promise<boolean>[] = [];
+    const pump = (async () => {
+      while (handing) {
+        answers.push(requestOnce());
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    const handles = await addAcceptHandles(server, 4, (err) => {
+      throw err;
+    });
+    handing = false;
+    await pump;
+    const results = await Promise.all(answers);
+    expect(results.length).toBeGreaterThan(10);
+    expect(results.filter((ok) => !ok)).toEqual([]);
+    await handles.close();
+  });
+
   it('with a count of 1 adds nothing and starts no helper', async () => {
     const server = await listen();
     const handles = await addAcceptHandles(server, 1, (err) => {

@@ -18,22 +18,26 @@ import type { Server as NetServer, Socket } from 'node:net';
 
 /**
  * The helper, run with `node -e` (so it works from sources and from the build alike): it receives
- * the listening handle, sends it back N times, and leaves once the parent disconnects. While it
- * holds the handle it may accept a connection itself; that one is sent to the parent too, so none
- * is dropped.
+ * the listening handle, sends it back N times, stops accepting and says `done`. While it holds the
+ * handle it may accept a connection itself: that one is not read here (`pauseOnConnect`: its
+ * request stays in the kernel for the parent's HTTP server) and is sent to the parent before `done`,
+ * so the parent, which lets the helper go only at `done`, gets every one of them.
  */
 const CHILD = `
 const wanted = Number(process.argv[1]);
 process.once('message', (m, server) => {
   if (m !== 'listening-handle' || !server) process.exit(1);
+  server.pauseOnConnect = true;
   server.on('connection', (socket) => process.send('connection', socket));
   let sent = 0;
   const next = () => process.send('accept-handle', server, undefined, (err) => {
     if (err) process.exit(1);
-    if (++sent < wanted) next();
+    if (++sent < wanted) return next();
+    server.close();
+    process.send('done');
   });
   next();
-  process.once('disconnect', () => server.close(() => process.exit(0)));
+  process.once('disconnect', () => process.exit(0));
 });
 `;
 
@@ -57,10 +61,6 @@ export async function addAcceptHandles(
   onError: (err: Error) => void,
 ): Promise<AcceptHandles> {
   const copies = count > 1 ? await copiesOf(server, count - 1, onError) : [];
-  for (const copy of copies) {
-    copy.on('connection', (socket: Socket) => server.emit('connection', socket));
-    copy.on('error', onError);
-  }
   return {
     count: 1 + copies.length,
     close: () =>
@@ -94,18 +94,34 @@ function copiesOf(server: HttpServer, wanted: number, onError: (err: Error) => v
     );
     child.on('message', (m: unknown, handle: unknown) => {
       if (m === 'accept-handle' && handle) {
-        if (settled) (handle as NetServer).close();
-        else copies.push(handle as NetServer);
-        if (copies.length === wanted) finish();
+        const copy = handle as NetServer;
+        if (settled) {
+          copy.close();
+          return;
+        }
+        // A copy listens from the moment it arrives: what it accepts goes to the HTTP server at once.
+        copy.on('connection', (socket: Socket) => server.emit('connection', socket));
+        copy.on('error', onError);
+        copies.push(copy);
+      } else if (m === 'done') {
+        finish(
+          copies.length === wanted
+            ? undefined
+            : new Error(`accept handles: got ${copies.length} of ${wanted}`),
+        );
       } else if (m === 'connection' && handle) {
         // A connection the child accepted while it held the handle: the server takes it over.
         server.emit('connection', handle as Socket);
       }
     });
     child.on('error', (err) => finish(err));
-    child.on('exit', (code) => {
-      if (copies.length < wanted) finish(new Error(`accept handles: the helper process exited with ${code}`));
-    });
+    child.on('exit', (code) =>
+      finish(
+        copies.length < wanted
+          ? new Error(`accept handles: the helper process exited with ${code}`)
+          : undefined,
+      ),
+    );
     child.send('listening-handle', server, (err) => {
       if (err) finish(err);
     });
