@@ -6,8 +6,7 @@
 
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { FrameCollector, mintToken, publish } from '../support/client.js';
+import { FrameCollector, mintToken, publish, refusedDial } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
 import {
   bearer,
@@ -55,25 +54,6 @@ async function subscriber(channel: string, topics: string[], via: 'query' | 'hea
 async function ok(res: Response): Promise<{ seq: number; epoch: string; id: string }> {
   expect(res.status, await res.clone().text()).toBe(200);
   return (await res.json()) as { seq: number; epoch: string; id: string };
-}
-
-/** Dials and expects the upgrade to be refused; returns the HTTP answer. */
-function refusedDial(url: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; contentType: string | undefined; body: string }>((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.on('open', () => reject(new Error('upgrade unexpectedly succeeded')));
-    ws.on('error', () => {});
-    ws.on('unexpected-response', (_req, res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body }),
-      );
-    });
-  });
 }
 
 /** Sends a control frame and waits for its answer (matched by `id`). */

@@ -133,3 +133,22 @@ export class FrameCollector {
     });
   }
 }
+
+/** Dials and expects the upgrade to be refused; returns the HTTP answer. */
+export function refusedDial(url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; contentType: string | undefined; body: string }>((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => reject(new Error('upgrade unexpectedly succeeded')));
+    ws.on('error', () => {});
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], body }),
+      );
+    });
+  });
+}

@@ -65,8 +65,9 @@ export function Header({
             Forget key
           </button>
         )}
-        <a href="/health">/health</a>
-        <a href="/metrics">/metrics</a>
+        {/* Relative: Herald's own pages sit beside the inspector (under /herald/ in sidecar mode). */}
+        <a href="health">health</a>
+        <a href="metrics">metrics</a>
       </nav>
     </header>
   );

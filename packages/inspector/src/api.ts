@@ -2,6 +2,10 @@
  * Herald's HTTP API as the inspector calls it: on the page's own origin, with the signing key as a
  * Bearer header when the user gave one (`herald start`, or `herald dev --signing-key`). Errors carry
  * Herald's own message (`{"error": "…"}`), which already says what to do.
+ *
+ * The admin API is addressed relative to the page, which Herald serves at `/` and at `/herald/`
+ * (only there in sidecar mode, where the root belongs to the Inngest server); the realtime API is
+ * always at the origin root, where apps address it too.
  */
 
 /** One channel as `GET /v1/admin/stats` lists it (channels with a subscriber on this node). */
@@ -85,7 +89,7 @@ async function call<T>(path: string, init: RequestInit): Promise<T> {
 }
 
 export function fetchStats(key: string | undefined): Promise<Stats> {
-  return call<Stats>('/v1/admin/stats', { headers: auth(key), cache: 'no-store' });
+  return call<Stats>('v1/admin/stats', { headers: auth(key), cache: 'no-store' });
 }
 
 /** A subscription token (JWT) for these topics of a channel. */

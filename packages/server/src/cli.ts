@@ -8,20 +8,24 @@ import { flagName, type Mode, OPTIONS, type OptionSpec, resolveConfig } from './
 import { createLogger } from './log.js';
 import { ConfigError, startHerald } from './server.js';
 
-function banner(url: string, mode: Mode, authOff: boolean, engine: string): string {
+function banner(url: string, mode: Mode, authOff: boolean, engine: string, upstream?: string): string {
   const ws = url.replace(/^http/, 'ws');
+  // In sidecar mode the upstream owns the root; Herald's own pages are under /herald/.
+  const own = upstream === undefined ? url : `${url}/herald`;
   const lines = [
     '',
-    `  Herald ${mode === 'dev' ? 'dev server' : 'server'}`,
+    `  Herald ${mode === 'dev' ? 'dev server' : 'server'}${upstream === undefined ? '' : ', sidecar mode'}`,
     '',
-    `  Inspector   ${url}/`,
+    `  Inspector   ${own}/`,
     `  WebSocket   ${ws}/v1/realtime/connect`,
     `  Publish     POST ${url}/v1/realtime/publish?channel=<channel>&topic=<topic>`,
     `  Tokens      POST ${url}/v1/realtime/token`,
-    `  Health      ${url}/health   Metrics ${url}/metrics`,
+    `  Health      ${own}/health   Metrics ${own}/metrics`,
     `  Engine      ${engine}`,
-    '',
   ];
+  if (upstream !== undefined)
+    lines.push(`  Upstream    ${upstream} (every other path; set your apps' INNGEST_BASE_URL to ${url})`);
+  lines.push('');
   if (authOff)
     lines.push(
       '  !!! AUTH IS OFF: no signing key is set. Anyone who can reach this port can publish and mint tokens.',
@@ -81,7 +85,7 @@ async function run(mode: Mode, opts: Record<string, string | undefined>): Promis
   }
   const history = `history ${config.historySize} messages / ${config.historyTtlSeconds} s per channel`;
   const engine = config.redisUrl ? `redis (${history})` : `memory (${history})`;
-  process.stdout.write(`${banner(herald.url, mode, !config.signingKey, engine)}\n`);
+  process.stdout.write(`${banner(herald.url, mode, !config.signingKey, engine, herald.upstream)}\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -43,6 +43,8 @@ export interface Config {
   redisPrefix: string;
   enforceTokenExpiry: boolean;
   authFailureLimit: number;
+  inngestUpstream: string | undefined;
+  inngestUpstreamTimeoutSeconds: number;
 }
 
 type Key = Exclude<keyof Config, 'mode'>;
@@ -97,6 +99,24 @@ function parseRate(raw: string, name: string): number {
 }
 
 const text = (raw: string): string => raw;
+
+/**
+ * The upstream of sidecar mode: an http(s) origin, optionally with a path prefix. Credentials, a
+ * query or a fragment in it would be silently lost or leaked, so they are refused.
+ */
+export function parseUpstreamUrl(raw: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new Error(`${name}: "${raw}" is not a URL (example: http://127.0.0.1:8290)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${name}: "${raw}" must be an http:// or https:// URL`);
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '')
+    throw new Error(`${name}: "${raw}" must not carry credentials, a query or a fragment`);
+  return url.href.replace(/\/$/, '');
+}
 
 /** A switch: given without a value on the command line, or `true`/`1`/`false`/`0` in the environment. */
 export function parseBoolean(raw: string, name: string): boolean {
@@ -385,6 +405,24 @@ export const OPTIONS: OptionSpec[] = [
       'Close connections whose token expired (4001) unless the client sent a fresh one in a sub frame; warns 10 s before',
     defaults: same(false),
     parse: parseBoolean,
+  },
+  {
+    key: 'inngestUpstream',
+    flag: '--inngest-upstream <url>',
+    env: ['HERALD_INNGEST_UPSTREAM'],
+    description:
+      "Sidecar mode: forward every request outside Herald's own routes (/v1/realtime/* and /herald/*) to this Inngest server (dev server or self-hosted), so apps use Herald's URL as their only base URL; Herald's inspector, health, metrics and admin API are then only under /herald/",
+    defaults: same(undefined),
+    parse: parseUpstreamUrl,
+  },
+  {
+    key: 'inngestUpstreamTimeoutSeconds',
+    flag: '--inngest-upstream-timeout <duration>',
+    env: ['HERALD_INNGEST_UPSTREAM_TIMEOUT'],
+    description:
+      'Sidecar mode: a forwarded request or WebSocket during which nothing moves either way for this many seconds is ended (504 if the upstream had not answered yet); no limit on total time or body size (0: off)',
+    defaults: same(120),
+    parse: parseSeconds,
   },
   {
     key: 'logLevel',

@@ -14,6 +14,9 @@ export class Counts {
   invalidClientFrames = 0;
   /** WebSockets closed with 4029 for sending frames faster than `--max-client-frames`. */
   clientFrameRateCloses = 0;
+  /** Sidecar mode: HTTP requests and WebSocket upgrades forwarded to the upstream. */
+  upstreamRequests = 0;
+  upstreamWebSockets = 0;
 }
 
 function counter(registry: Registry, name: string, help: string, read: () => number): void {
@@ -111,6 +114,18 @@ export class Metrics {
       'herald_client_frame_rate_closes_total',
       'WebSocket connections closed with 4029 for sending frames faster than --max-client-frames',
       () => c.clientFrameRateCloses,
+    );
+    counter(
+      r,
+      'herald_upstream_requests_total',
+      'Sidecar mode: HTTP requests forwarded to the Inngest server (--inngest-upstream)',
+      () => c.upstreamRequests,
+    );
+    counter(
+      r,
+      'herald_upstream_websockets_total',
+      'Sidecar mode: WebSocket upgrades forwarded to the Inngest server (--inngest-upstream)',
+      () => c.upstreamWebSockets,
     );
     this.published = new Counter({
       name: 'herald_messages_published_total',

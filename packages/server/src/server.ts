@@ -27,9 +27,11 @@ import { Publisher } from './protocol/publisher.js';
 import { addAcceptHandles } from './transport/accept-handles.js';
 import { answerClientError, clientErrorKind } from './transport/client-error.js';
 import type { ServerContext } from './transport/context.js';
-import { createExpectationListener, createRequestListener } from './transport/http-routes.js';
+import { createExpectationListener, createRequestListener, heraldPath } from './transport/http-routes.js';
+import { beginUpgrade } from './transport/request-log.js';
 import { INVALID_TARGET, requestUrl } from './transport/request-url.js';
 import { rejectUpgrade } from './transport/respond.js';
+import { UpstreamProxy } from './transport/upstream-proxy.js';
 import { WsEndpoint } from './transport/ws-endpoint.js';
 
 /** The JWT secret Inngest's dev server uses; Herald's dev mode uses it too when no key is set. */
@@ -45,6 +47,8 @@ export interface Herald {
   readonly hub: Hub;
   readonly engine: Engine;
   readonly config: Config;
+  /** Sidecar mode: the Inngest server that requests outside Herald's routes are forwarded to. */
+  readonly upstream: string | undefined;
   /** Graceful shutdown: `closing` frame, close 1001, wait up to the grace period, then force. */
   close(): Promise<void>;
 }
@@ -120,6 +124,10 @@ export async function startHerald(
     counts.slowConsumers++;
     log.warn({ conn: c.id, transport: c.transport }, 'slow consumer disconnected (4008)');
   };
+  const upstream =
+    config.inngestUpstream === undefined
+      ? undefined
+      : new UpstreamProxy(config, log, metrics, config.inngestUpstream);
   const onWritten = (messages: number, bytes: number) => {
     counts.delivered += messages;
     counts.deliveredBytes += bytes;
@@ -135,6 +143,7 @@ export async function startHerald(
     metrics,
     limits: createLimits(config),
     log,
+    upstream,
     closing: () => shuttingDown,
     // One options object per env, shared by that env's connections.
     connectionOptions: (env) => {
@@ -176,13 +185,20 @@ export async function startHerald(
   server.on('checkExpectation', createExpectationListener(ctx));
   server.on('upgrade', (req, socket, head) => {
     const url = requestUrl(req);
-    if (url === undefined || url.pathname !== '/v1/realtime/connect') {
+    const path = url && heraldPath(url.pathname, upstream !== undefined);
+    if (url !== undefined && path === undefined && upstream !== undefined) {
+      beginUpgrade(ctx, req);
+      upstream.ws(req, socket, head);
+      return;
+    }
+    if (url === undefined || path !== '/v1/realtime/connect') {
       rejectUpgrade(
         socket,
         url ? notFound(`no WebSocket endpoint at ${url.pathname}`) : badRequest(INVALID_TARGET),
       );
       return;
     }
+    url.pathname = path;
     ws.upgrade(req, socket, head, url).catch((err: unknown) => {
       log.error({ err }, 'upgrade failed');
       socket.destroy();
@@ -234,6 +250,9 @@ export async function startHerald(
         acceptHandles.close(),
       ]);
       server.closeIdleConnections();
+      // Forwarded WebSockets are opaque tunnels (no frame of ours can be said in them): they end now,
+      // and their clients reconnect as they would after the upstream restarted.
+      upstream?.endTunnels();
       const frame = closingFrame();
       for (const c of hub.connections) {
         c.deliverControl(frame);
@@ -261,11 +280,14 @@ export async function startHerald(
       for (const c of hub.connections) c.terminate();
       server.closeAllConnections();
       ws.close();
+      upstream?.close();
       scheduler.stop();
       await engine.close();
     })();
     return closed;
   };
 
-  return { url, port, hub, engine, config, close };
+  if (upstream !== undefined)
+    log.info({ upstream: upstream.upstream }, 'sidecar mode: forwarding to the Inngest server');
+  return { url, port, hub, engine, config, upstream: upstream?.upstream, close };
 }

@@ -10,6 +10,7 @@ import type { Limits } from '../limits/limits.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Publisher } from '../protocol/publisher.js';
+import type { UpstreamProxy } from './upstream-proxy.js';
 
 export interface ServerContext {
   config: Config;
@@ -26,6 +27,8 @@ export interface ServerContext {
   log: Logger;
   /** Options for a new subscriber connection in `env`. */
   connectionOptions(env: string): ConnectionOptions;
+  /** Sidecar mode (`--inngest-upstream`): where requests outside Herald's routes go. */
+  upstream: UpstreamProxy | undefined;
   /** True once shutdown began: new subscribers are refused. */
   closing(): boolean;
 }

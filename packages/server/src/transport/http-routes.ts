@@ -1,7 +1,9 @@
 /**
  * The HTTP surface: Inngest's realtime endpoints at the origin root (§0.1), plus `/health`,
- * `/metrics`, `/dev`, the admin API and the inspector (`/`, `/assets/…`). Handlers only translate
- * HTTP to calls on auth, the publisher and the hub.
+ * `/metrics`, `/dev`, the admin API and the inspector (`/`, `/assets/…`), all of which are also
+ * served under `/herald/`. In sidecar mode (`--inngest-upstream`) Herald keeps only `/v1/realtime/*`
+ * at the root and the rest of its routes under `/herald/`; every other request is forwarded to the
+ * Inngest server. Handlers only translate HTTP to calls on auth, the publisher and the hub.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthError, bearerOf } from '../auth/authenticate.js';
@@ -29,6 +31,24 @@ import { INVALID_TARGET, requestUrl } from './request-url.js';
 import { commonHeaders, preflight, sendError, sendJson } from './respond.js';
 import { handleSse } from './sse-endpoint.js';
 import { statusPage } from './status-page.js';
+
+/**
+ * Herald's routes are also served under this prefix, and in sidecar mode only there — except the
+ * realtime API, which clients address at the origin root: `/herald/` is the inspector, then
+ * `/herald/health`, `/herald/metrics`, `/herald/dev`, `/herald/v1/admin/stats`.
+ */
+export const HERALD_PREFIX = '/herald';
+const REALTIME_PREFIX = '/v1/realtime/';
+
+/**
+ * The path a request addresses among Herald's routes (`/herald/health` → `/health`), or undefined
+ * when, in sidecar mode, it belongs to the upstream.
+ */
+export function heraldPath(pathname: string, sidecar: boolean): string | undefined {
+  if (pathname.startsWith(`${HERALD_PREFIX}/`)) return pathname.slice(HERALD_PREFIX.length);
+  if (!sidecar || pathname.startsWith(REALTIME_PREFIX) || pathname === HERALD_PREFIX) return pathname;
+  return undefined;
+}
 
 type Handler = (ctx: ServerContext, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
@@ -251,16 +271,31 @@ export function createRequestListener(ctx: ServerContext) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestUrl(req);
     const scope = beginRequest(ctx, req, res);
-    commonHeaders(req, res, serverKind);
     if (url === undefined) {
+      commonHeaders(req, res, serverKind);
       sendError(res, badRequest(INVALID_TARGET));
       return;
     }
     // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused with 400.
     if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      commonHeaders(req, res, serverKind);
       sendError(res, badRequest('Bad request: an HTTP/1.1 request needs a Host header'));
       return;
     }
+    const path = heraldPath(url.pathname, ctx.upstream !== undefined);
+    if (path === undefined) {
+      // The upstream's: its own headers (CORS included), its own limits.
+      ctx.upstream?.web(req, res);
+      return;
+    }
+    commonHeaders(req, res, serverKind);
+    if (path === HERALD_PREFIX) {
+      // The inspector's files are relative to its page, so the page must end with a slash.
+      res.writeHead(308, { Location: `${HERALD_PREFIX}/${url.search}`, 'Content-Length': 0 }).end();
+      discardRest(req);
+      return;
+    }
+    url.pathname = path;
     if (req.method === 'OPTIONS') {
       preflight(req, res);
       return;

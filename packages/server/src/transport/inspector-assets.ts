@@ -5,6 +5,8 @@
  *   back to it, and `/v1/…`, `/health`, `/metrics` and `/dev` can never be shadowed.
  * - `GET /assets/<file>` answers Vite's content-hashed files, cached for a year (`immutable`): a new
  *   build has new names. Only plain file names in that one directory are served.
+ * - The router serves both under `/herald/` too (only there in sidecar mode); the page refers to
+ *   its files and to the admin API relatively, so it works at either place.
  * - Without a build (a checkout where `npm run build` has not run), `/` answers a plain status page
  *   that says how to build it.
  *

@@ -26,6 +26,6 @@ ${config.mode === 'dev' && !config.signingKey ? '<p class="warn">Auth is off: an
 <tr><td>Channels with subscribers</td><td id="channels">${s.channels}</td></tr></table>
 <h2>Try it</h2><pre>${escapeHtml(curl)}</pre>
 <p>Endpoints: <code>POST /v1/realtime/token</code>, <code>GET /v1/realtime/connect</code> (WebSocket),
-<code>GET /v1/realtime/sse</code>, <code>POST /v1/realtime/publish</code>, <code>GET /health</code>, <code>GET /metrics</code>.</p>
+<code>GET /v1/realtime/sse</code>, <code>POST /v1/realtime/publish</code>, <a href="health"><code>health</code></a>, <a href="metrics"><code>metrics</code></a>.</p>
 </body></html>`;
 }
