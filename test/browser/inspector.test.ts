@@ -2,7 +2,8 @@
  * The inspector at `/`, as a newcomer meets it: the built page served by the built `herald dev`
  * (npm test builds both), in headless Chromium. It loads and shows what is connected, shows a
  * published message as it arrives, publishes from its form, shows a datastream growing in place,
- * mints a token that works, and under `herald start` asks for the signing key first.
+ * mints a token that works, under `herald start` asks for the signing key first, and in sidecar
+ * mode (`--inngest-upstream`) works under `/herald/` while the upstream has the root.
  * Screenshots go to test-results/.
  */
 import { mkdir } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumAvailable, launchChromium } from '../support/chromium.js';
 import { FrameCollector, mintToken, publish } from '../support/client.js';
 import { type HeraldProcess, startHerald } from '../support/herald.js';
+import { StandInUpstream } from '../support/upstream.js';
 
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 const KEY = 'signkey-prod-0123456789abcdef0123456789abcdef';
@@ -193,5 +195,45 @@ describe.skipIf(!chromiumAvailable())('the inspector in Chromium', () => {
     await locked.screenshot({ path: `${RESULTS}inspector-start-mode.png` });
     expect(errors).toEqual([]);
     await locked.close();
+  });
+
+  it('in sidecar mode, lives under /herald/ while the Inngest server has the root', async () => {
+    const upstream = await StandInUpstream.start();
+    const sidecar = await startHerald({ args: ['--inngest-upstream', upstream.url] });
+    const side = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    side.on('pageerror', (err) => errors.push(err.message));
+    try {
+      // The root is the upstream's (there, Inngest's dev server UI).
+      await side.goto(`${sidecar.url}/`);
+      expect(JSON.parse((await side.textContent('body')) ?? '{}')).toMatchObject({ standIn: true });
+      // Without the trailing slash, redirected to it (its files are relative to the page).
+      await side.goto(`${sidecar.url}/herald`);
+      expect(new URL(side.url()).pathname).toBe('/herald/');
+      await feedLive(side);
+      await side.waitForFunction(
+        () => document.querySelector('[data-testid="stat-connections"] .stat-value')?.textContent === '1',
+      );
+      // It publishes to Herald's realtime API at the root, and shows what arrives.
+      await side.fill('textarea[name="data"]', '{"beside": "inngest"}');
+      await side.getByRole('button', { name: 'Publish' }).click();
+      await side.waitForSelector('li[data-kind="data"]:has-text("beside")');
+      await side.screenshot({ path: `${RESULTS}inspector-sidecar.png` });
+      // Its links go to Herald's health and metrics, beside it.
+      const health = await side.getAttribute('a:has-text("health")', 'href');
+      expect(new URL(health ?? '', side.url()).pathname).toBe('/herald/health');
+      await side.click('a:has-text("health")');
+      expect(JSON.parse((await side.textContent('body')) ?? '{}')).toMatchObject({ status: 'ok' });
+      await side.goBack();
+      await feedLive(side);
+      expect(errors).toEqual([]);
+      // None of the inspector's own requests went to the upstream (the browser's own favicon
+      // requests for the JSON pages do: that path is the upstream's).
+      expect(upstream.requests.map((r) => r.path).filter((p) => p !== '/favicon.ico')).toEqual(['/']);
+    } finally {
+      await side.close();
+      await sidecar.stop();
+      await upstream.close();
+    }
   });
 });
