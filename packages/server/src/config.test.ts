@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configTable, OPTIONS, parseBoolean, parseBytes, parseSeconds, resolveConfig } from './config.js';
+import {
+  configTable,
+  OPTIONS,
+  parseBoolean,
+  parseBytes,
+  parseSeconds,
+  parseUpstreamUrl,
+  resolveConfig,
+} from './config.js';
 
 describe('config', () => {
   it('docs/operations.md holds the current option table', () => {
@@ -50,5 +58,20 @@ describe('config', () => {
       expect(o.env.length).toBeGreaterThan(0);
       expect(o.description.length).toBeGreaterThan(10);
     }
+  });
+
+  it('takes the sidecar upstream as an http(s) origin, with an optional path prefix', () => {
+    expect(parseUpstreamUrl('http://127.0.0.1:8290/', 'x')).toBe('http://127.0.0.1:8290');
+    expect(parseUpstreamUrl(' https://inngest.internal/api/ ', 'x')).toBe('https://inngest.internal/api');
+    expect(resolveConfig('start', {}, {})).toMatchObject({
+      inngestUpstream: undefined,
+      inngestUpstreamTimeoutSeconds: 120,
+    });
+    expect(resolveConfig('dev', {}, { HERALD_INNGEST_UPSTREAM: 'http://inngest:8288' }).inngestUpstream).toBe(
+      'http://inngest:8288',
+    );
+    expect(() => parseUpstreamUrl('http://inngest:8288/?x=1', '--inngest-upstream')).toThrow(
+      /--inngest-upstream: .* must not carry credentials, a query or a fragment/,
+    );
   });
 });
