@@ -54,7 +54,7 @@ describe.skipIf(!redisAvailable())('several nodes on one Redis', () => {
   }
 
   it('delivers a message published on node B to a subscriber on node A', async () => {
-    // §7.57 (Herald publishes data messages over HTTP, as Inngest does; no `run` kind exists to send)
+    // §7.57, data half (the run half: the next test)
     const channel = uniqueChannel();
     const c = await subscriber(a, channel, ['ai'], b); // token minted on B, used on A
     const res = await publish(b.url, channel, 'ai', '{"from":"b"}', { headers: auth });
@@ -67,6 +67,29 @@ describe.skipIf(!redisAvailable())('several nodes on one Redis', () => {
       channel,
       topic: 'ai',
       env_id: DEFAULT_ENV,
+      seq: ack.seq,
+      epoch: ack.epoch,
+    });
+  });
+
+  it('delivers a run frame published on node B to every subscriber of the channel on node A, once', async () => {
+    // §7.57, run half: Herald publishes run frames over HTTP (`kind=run`); Inngest has no way to.
+    const channel = uniqueChannel();
+    const both = await subscriber(a, channel, ['ai', 'log'], b);
+    const res = await request(publishUrl(b.url, { channel, kind: 'run' }), {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: '{"status":"completed","output":"done"}',
+    });
+    expect(res.status).toBe(200);
+    const ack = res.json<{ seq: number; epoch: string }>();
+    await publish(b.url, channel, 'log', '"after"', { headers: auth });
+    await frameWhere(both, (f) => f.data === 'after');
+    expect(both.frames.map((f) => f.kind)).toEqual(['run', 'data']);
+    expect(both.frames[0]).toMatchObject({
+      kind: 'run',
+      data: { status: 'completed', output: 'done' },
+      channel,
       seq: ack.seq,
       epoch: ack.epoch,
     });

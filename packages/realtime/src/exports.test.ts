@@ -1,6 +1,7 @@
 /**
  * The package as users import it: the exports map points at the built `dist` (build first; `npm test`
- * does), the root entry has 0.4.7's names, and `./middleware` re-exports the types namespace.
+ * does), the root entry has 0.4.7's names, `./middleware` re-exports the types namespace (and has
+ * the v3 lifecycle middleware), `./lifecycle` the v4 one.
  */
 import { describe, expect, it } from 'vitest';
 
@@ -32,5 +33,19 @@ describe('package entry points', () => {
     expect(typeof mw.realtimeMiddleware).toBe('function');
     expect(mw.realtimeMiddleware().name).toBe('publish');
     expect(typeof mw.Realtime).toBe('function');
+    expect(mw.runLifecycleMiddleware().name).toBe('herald:run-lifecycle');
+  });
+
+  it('"./lifecycle" exports the v4 lifecycle middleware without importing inngest', async () => {
+    const lc = await import('@herald/realtime/lifecycle');
+    expect(typeof lc.runLifecycleMiddleware).toBe('function');
+    expect(lc.runLifecycleChannel('01R')).toBe('run:01R');
+    expect(typeof lc.runLifecycleOf).toBe('function');
+    // The app's own inngest is handed in: nothing on this path imports one.
+    const { readFile } = await import('node:fs/promises');
+    for (const file of ['lifecycle.js', 'run-lifecycle.js', 'publish.js', 'app.js']) {
+      const text = await readFile(new URL(`../dist/${file}`, import.meta.url), 'utf8');
+      expect(text, file).not.toMatch(/^import[^\n]*from ['"]inngest/m);
+    }
   });
 });

@@ -14,8 +14,16 @@ export {
   type RealtimeErrorCode,
   ValidationError,
 } from './errors.js';
-export type { PublishAck, PublishOptions, StreamPublishAck, StreamSource } from './publish.js';
+export type {
+  PublishAck,
+  PublishOptions,
+  RunPublishAck,
+  RunUpdate,
+  StreamPublishAck,
+  StreamSource,
+} from './publish.js';
 export { Realtime, type RealtimeOptions } from './realtime.js';
+export { isTerminalRunStatus, type RunLifecycle, type RunStatus, runLifecycleOf } from './run-status.js';
 export type { BackoffOptions } from './subscribe/backoff.js';
 export { type Position, positionOf } from './subscribe/position.js';
 export { getSubscriptionToken, type SubscribeOptions, subscribe } from './subscribe/subscribe.js';

@@ -1,6 +1,7 @@
 /**
- * `realtimeMiddleware()` for the `inngest` v3 SDK: adds `publish` to every function's context, as
- * @inngest/realtime 0.4.7 did.
+ * Middleware for the `inngest` v3 SDK:
+ *
+ * `realtimeMiddleware()` adds `publish` to every function's context, as @inngest/realtime 0.4.7 did.
  *
  * - Outside a step, `publish(ch().topic(data))` runs as a durable step named `publish:<channel>`, so a
  *   retried or replayed function does not publish again (each such publish is one step, W25).
@@ -9,8 +10,13 @@
  *   signing key, to the client's base URL (or the environment's, as the SDK resolves it).
  * - The data was validated by the topic function (invalid data rejects, W13).
  *
+ * `runLifecycleMiddleware()` publishes each run's lifecycle to Herald by itself (`running` when it
+ * starts, `completed` with its output, `failed` with its error after the last attempt), for
+ * `useRealtime`'s `runStatus` and `result` (see `run-lifecycle.ts`).
+ *
  * inngest v4 has no `InngestMiddleware`; there, use v4's own `inngest.realtime.publish` /
- * `step.realtime.publish` with the client's `baseUrl` pointing at Herald, or the `Realtime` client.
+ * `step.realtime.publish` with the client's `baseUrl` pointing at Herald, or the `Realtime` client,
+ * and `@herald/realtime/lifecycle` for the lifecycle.
  */
 import { InngestMiddleware } from 'inngest';
 import { getAsyncCtx } from 'inngest/experimental';
@@ -18,9 +24,16 @@ import { settingsFor } from './app.js';
 import { RealtimeError } from './errors.js';
 import { publishMessage } from './publish.js';
 import type { Realtime } from './realtime.js';
+import {
+  functionIdOf,
+  type RunInfo,
+  type RunLifecycleOptions,
+  RunLifecycleReporter,
+} from './run-lifecycle.js';
 import type { SigningKeys } from './signing-key.js';
 
 export * from './realtime.js';
+export { type RunInfo, type RunLifecycleOptions, runLifecycleChannel } from './run-lifecycle.js';
 export type { Expect, IsEqual, IsLiteral, IsStringLiteral, MaybePromise, Simplify } from './util-types.js';
 
 export interface RealtimeMiddlewareOptions {
@@ -75,3 +88,62 @@ export const realtimeMiddleware = (options: RealtimeMiddlewareOptions = {}) =>
       };
     },
   });
+
+/** What v3 passes `transformInput` (only what is read here). */
+interface RunContext {
+  runId: string;
+  event?: unknown;
+  attempt?: number;
+  maxAttempts?: number;
+}
+
+/** v3's default retries when a function sets none (4 attempts). */
+const V3_DEFAULT_RETRIES = 3;
+
+/**
+ * Whether a failed attempt is the run's last, as v3 decides it: a NonRetriableError, a step's
+ * final failure rethrown (StepError), or the attempts used up.
+ */
+function isFinalAttempt(ctx: RunContext, fn: unknown, error: unknown): boolean {
+  const name = (error as { name?: unknown } | null | undefined)?.name;
+  if (name === 'NonRetriableError' || name === 'StepError') return true;
+  const retries = (fn as { opts?: { retries?: unknown } } | undefined)?.opts?.retries;
+  const maxAttempts = ctx.maxAttempts ?? (typeof retries === 'number' ? retries : V3_DEFAULT_RETRIES) + 1;
+  return (ctx.attempt ?? 0) + 1 >= maxAttempts;
+}
+
+/**
+ * The run lifecycle middleware for `inngest` v3: `new Inngest({ middleware: [runLifecycleMiddleware()] })`.
+ * Its frames go to `run:<runId>` unless `channel` says otherwise (e.g.
+ * `({ event }) => \`job:${event.data.id}\``). Publishing failures are logged, never thrown.
+ */
+export const runLifecycleMiddleware = (options: RunLifecycleOptions = {}) => {
+  const reporter = new RunLifecycleReporter(options);
+  return new InngestMiddleware({
+    name: 'herald:run-lifecycle',
+    init({ client }) {
+      return {
+        onFunctionRun({ ctx: initial, fn }) {
+          // The context the function runs with (attempt, maxAttempts) comes with transformInput.
+          let ctx = initial as RunContext;
+          const info = (): RunInfo => ({ runId: ctx.runId, fnId: functionIdOf(fn), event: ctx.event });
+          return {
+            async transformInput({ ctx: runCtx, steps }) {
+              ctx = runCtx as unknown as RunContext;
+              // The run's first request: nothing memoized, first attempt.
+              if (steps.length === 0 && (ctx.attempt ?? 0) === 0) await reporter.running(client, info());
+            },
+            async finished({ result }) {
+              if (result.error !== undefined) {
+                if (isFinalAttempt(ctx, fn, result.error))
+                  await reporter.failed(client, info(), result.error);
+                return;
+              }
+              await reporter.completed(client, info(), result.data);
+            },
+          };
+        },
+      };
+    },
+  });
+};

@@ -4,12 +4,15 @@
  * - One message: `POST /v1/realtime/publish?channel&topic[&run_id]`, the data JSON-encoded (so the
  *   string "123" stays a string: a raw body `123` would be the number), with an `Idempotency-Key`.
  *   A 503 or a network failure is retried with the same key, so a retry never publishes twice.
+ * - A run lifecycle frame: the same endpoint with `kind=run` (no topic) and a JSON object naming
+ *   the run's status; retried like a message, with its key.
  * - A stream: the same endpoint with `Content-Type: text/stream`; Herald turns the body into one
  *   datastream (start, chunks, end). A streamed body cannot be replayed, so it is not retried.
  */
 import { apiUrl } from './base-url.js';
 import { ApiError } from './errors.js';
 import { apiError } from './http.js';
+import type { RunStatus } from './run-status.js';
 import { hashSigningKey, type SigningKeys, withSigningKey } from './signing-key.js';
 
 /** Herald's answer to a publish: the message's id and its position in the channel. */
@@ -21,6 +24,28 @@ export interface PublishAck {
   duplicate: boolean;
   channel: string;
   topic: string;
+}
+
+/** Herald's answer to a run lifecycle publish. */
+export interface RunPublishAck {
+  id: string;
+  epoch: string;
+  seq: number;
+  duplicate: boolean;
+  channel: string;
+  kind: 'run';
+}
+
+/**
+ * A run's lifecycle, as `inngest` v4's `useRealtime` reads it: the status, and with `completed` the
+ * run's `output` (its `result`); with `failed`, by convention, `error: { name, message }`. Other
+ * fields are passed on as they are.
+ */
+export interface RunUpdate {
+  status: RunStatus;
+  output?: unknown;
+  error?: unknown;
+  [field: string]: unknown;
 }
 
 /** Herald's answer to a streamed publish. */
@@ -54,10 +79,16 @@ const DEFAULT_ATTEMPTS = 4;
 /** First retry delay; doubled per attempt, with jitter. */
 const RETRY_BASE_MS = 100;
 
-function target(t: PublishTransport, channel: string, topic: string, runId: string | undefined): URL {
+function target(
+  t: PublishTransport,
+  channel: string,
+  topic: string | undefined,
+  runId: string | undefined,
+): URL {
   const url = apiUrl(t.baseUrl, '/v1/realtime/publish');
   url.searchParams.set('channel', channel);
-  url.searchParams.set('topic', topic);
+  if (topic === undefined) url.searchParams.set('kind', 'run');
+  else url.searchParams.set('topic', topic);
   if (runId) url.searchParams.set('run_id', runId);
   return url;
 }
@@ -88,9 +119,31 @@ export async function publishMessage(
   options: PublishOptions = {},
 ): Promise<PublishAck> {
   const { channel, topic } = message;
-  const what = `Publishing to channel "${channel}" topic "${topic}"`;
-  const url = target(t, channel, topic, options.runId);
   const body = JSON.stringify(message.data === undefined ? null : message.data);
+  const url = target(t, channel, topic, options.runId);
+  return postJson<PublishAck>(t, url, body, `Publishing to channel "${channel}" topic "${topic}"`, options);
+}
+
+/** Publishes a run lifecycle frame to every subscriber of `channel` (see `RunUpdate`). */
+export async function publishRun(
+  t: PublishTransport,
+  channel: string,
+  update: RunUpdate,
+  options: PublishOptions = {},
+): Promise<RunPublishAck> {
+  const url = target(t, channel, undefined, options.runId);
+  const what = `Publishing the run status "${update.status}" to channel "${channel}"`;
+  return postJson<RunPublishAck>(t, url, JSON.stringify(update), what, options);
+}
+
+/** POSTs a JSON body with an Idempotency-Key; a 503 or a network failure is retried with the same key. */
+async function postJson<A>(
+  t: PublishTransport,
+  url: URL,
+  body: string,
+  what: string,
+  options: PublishOptions,
+): Promise<A> {
   const key = options.idempotencyKey ?? randomKey();
   const doFetch = t.fetch ?? globalThis.fetch;
   const attempts = Math.max(1, t.maxAttempts ?? DEFAULT_ATTEMPTS);
@@ -129,7 +182,7 @@ export async function publishMessage(
       continue;
     }
     if (!res.ok) throw await apiError(what, res);
-    return (await res.json()) as PublishAck;
+    return (await res.json()) as A;
   }
 }
 

@@ -17,10 +17,14 @@ import {
   type PublishAck,
   type PublishOptions,
   publishMessage,
+  publishRun,
   publishStream,
+  type RunPublishAck,
+  type RunUpdate,
   type StreamPublishAck,
   type StreamSource,
 } from './publish.js';
+import type { RunMessage as DeliveredRunMessage } from './subscribe/delivery.js';
 import { messageSchema as frameSchema } from './subscribe/frame.js';
 import { getSubscriptionToken, type SubscribeOptions, subscribe } from './subscribe/subscribe.js';
 import type { IsLiteral, IsStringLiteral, MaybePromise, Simplify } from './util-types.js';
@@ -105,6 +109,29 @@ export class Realtime implements HeraldAppLike {
     return publishStream(this.#transport(), name, topic, source, options);
   }
 
+  /**
+   * Publishes a run lifecycle frame to every subscriber of the channel, whatever topics they hold:
+   * `inngest` v4's `useRealtime` (and Herald's) derive `runStatus` and `result` from it, e.g.
+   * `publishRun(channel, { status: 'completed', output })` or `{ status: 'failed', error }`. Kept in
+   * the channel's history like any message. `runId` in the options is sent as the frame's `run_id`.
+   * (The lifecycle middleware publishes these by itself; this is for everything else.)
+   */
+  async publishRun(
+    channel: string | { name: string },
+    update: RunUpdate,
+    options: PublishOptions = {},
+  ): Promise<RunPublishAck> {
+    const name = typeof channel === 'string' ? channel : channel?.name;
+    if (typeof name !== 'string' || name === '')
+      throw new RealtimeError('invalid_argument', 'publishRun(): expected a channel or a channel name');
+    if (typeof update !== 'object' || update === null || typeof update.status !== 'string')
+      throw new RealtimeError(
+        'invalid_argument',
+        "publishRun(): expected { status: 'running' | 'completed' | 'failed' | 'cancelled', … }",
+      );
+    return publishRun(this.#transport(), name, update, options);
+  }
+
   /** Mints a subscription token (see the standalone `getSubscriptionToken`). */
   getSubscriptionToken<
     const InputChannel extends Realtime.Channel | string,
@@ -176,7 +203,8 @@ export namespace Realtime {
      */
     export type StreamSubscription<
       TToken extends Token = Token,
-      TData extends Simplify<Token.InferMessage<TToken>> = Simplify<Token.InferMessage<TToken>>,
+      // Also run lifecycle messages, with `runLifecycle: true`.
+      TData = Simplify<Token.InferMessage<TToken>>,
     > = ReadableStream<TData> &
       // Declared so `for await` type-checks whatever the user's `lib` setting; every stream the SDK
       // returns is made async-iterable at runtime (Safari's ReadableStream is not).
@@ -249,6 +277,14 @@ export namespace Realtime {
           stream: ReadableStream<Topic.InferSubscribe<TTopics[K]>>;
         };
   }[keyof TTopics];
+
+  /**
+   * A run lifecycle message (`subscribe({ …, runLifecycle: true })`): for the whole channel, with no
+   * topic; `data` names the run's status (read it with `runLifecycleOf`).
+   */
+  export type RunMessage<TChannelId extends string = string> = Omit<DeliveredRunMessage, 'channel'> & {
+    channel: TChannelId;
+  };
 
   export namespace Message {
     /** What a topic function returns and `publish()` takes. */

@@ -1,6 +1,7 @@
 /** Helpers for the SDK's tests: a real Herald per test file, raw publishing, and stream reading. */
 import { afterAll, beforeAll } from 'vitest';
 import { type HeraldProcess, type StartOptions, startHerald } from '../../../test/support/herald.js';
+import { Realtime, runLifecycleOf, subscribe } from '../src/index.js';
 
 export { mintToken, publish as rawPublish } from '../../../test/support/client.js';
 
@@ -112,5 +113,40 @@ export async function startProxy(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+export interface SeenRun {
+  status: string | undefined;
+  data: unknown;
+  runId: string | undefined;
+}
+
+/**
+ * Watches a channel's run lifecycle messages; `frames()` resolves with those published before it
+ * was called (it publishes a marker after them and waits for it: one order per channel).
+ */
+export async function watchRunFrames(
+  baseUrl: string,
+  channel: string,
+): Promise<{ frames(): Promise<SeenRun[]> }> {
+  const seen: SeenRun[] = [];
+  const isMarker = (s: SeenRun) => (s.data as { marker?: unknown }).marker === true;
+  const sub = await subscribe({
+    channel,
+    topics: ['anything'],
+    runLifecycle: true,
+    apiBaseUrl: baseUrl,
+    onMessage: (m) => {
+      if (m.kind === 'run') seen.push({ status: runLifecycleOf(m).status, data: m.data, runId: m.runId });
+    },
+  });
+  return {
+    async frames() {
+      await new Realtime({ baseUrl }).publishRun(channel, { status: 'cancelled', marker: true });
+      await until(() => seen.some(isMarker), 'the marker after the run frames');
+      sub.close();
+      return seen.filter((s) => !isMarker(s));
+    },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * What the subscription hands its outputs (one `Delivery` per accepted frame), and how each kind of
- * output turns it into what its reader sees: message objects shaped exactly as 0.4.7 emits them, or
- * encoded lines.
+ * output turns it into what its reader sees: message objects shaped exactly as 0.4.7 emits them
+ * (and run lifecycle messages shaped as `inngest` v4 emits them), or encoded lines.
  */
 import { RealtimeError } from '../errors.js';
 import { BoundedStream, DEFAULT_MAX_BUFFERED } from './bounded-stream.js';
@@ -13,8 +13,9 @@ import { type Position, recordPosition } from './position.js';
 export const MAX_OPEN_DATASTREAMS = 1_000;
 
 export interface Delivery {
-  kind: 'data' | 'datastream-start' | 'datastream-end' | 'chunk';
+  kind: 'data' | 'datastream-start' | 'datastream-end' | 'chunk' | 'run';
   channel: string;
+  /** Empty for a run message (it belongs to the whole channel). */
   topic: string;
   data: unknown;
   createdAt: Date | undefined;
@@ -49,7 +50,20 @@ export interface StreamMessage {
   stream: ReadableStream<unknown>;
 }
 
-export type OutMessage = DataMessage | StreamMessage;
+/** A run's lifecycle (`inngest` v4's shape): `data` names the status (see `runLifecycleOf`). */
+export interface RunMessage {
+  channel: string;
+  /** Never set: a run message is for the whole channel, not one topic. */
+  topic?: undefined;
+  data: unknown;
+  fnId: string | undefined;
+  createdAt: Date;
+  runId: string | undefined;
+  kind: 'run';
+  envId: string | undefined;
+}
+
+export type OutMessage = DataMessage | StreamMessage | RunMessage;
 
 function dataMessage(d: Delivery): DataMessage {
   return {
@@ -61,6 +75,31 @@ function dataMessage(d: Delivery): DataMessage {
     runId: d.runId,
     kind: 'data',
     envId: d.envId,
+  };
+}
+
+function runMessage(d: Delivery): RunMessage {
+  return {
+    channel: d.channel,
+    data: d.data,
+    fnId: d.fnId,
+    createdAt: d.createdAt ?? new Date(),
+    runId: d.runId,
+    kind: 'run',
+    envId: d.envId,
+  };
+}
+
+/** A stream message's fields, but for its `stream` (each output makes its own). */
+function streamFields(d: Delivery, streamId: string = d.streamId ?? '') {
+  return {
+    channel: d.channel,
+    topic: d.topic,
+    data: d.data,
+    fnId: d.fnId,
+    runId: d.runId,
+    kind: d.kind as StreamMessage['kind'],
+    streamId,
   };
 }
 
@@ -99,6 +138,7 @@ export function messageMapper(maxBuffered = DEFAULT_MAX_BUFFERED): StreamMapper<
   return {
     map(d) {
       if (d.kind === 'data') return positioned(dataMessage(d), d);
+      if (d.kind === 'run') return positioned(runMessage(d), d);
       const streamId = d.streamId ?? '';
       const s = streamFor(streamId);
       if (d.kind === 'chunk') s.push(d.data);
@@ -106,19 +146,7 @@ export function messageMapper(maxBuffered = DEFAULT_MAX_BUFFERED): StreamMapper<
         s.end();
         open.delete(streamId);
       }
-      return positioned(
-        {
-          channel: d.channel,
-          topic: d.topic,
-          data: d.data,
-          fnId: d.fnId,
-          runId: d.runId,
-          kind: d.kind,
-          streamId,
-          stream: asyncIterable(s.readable),
-        },
-        d,
-      );
+      return positioned({ ...streamFields(d, streamId), stream: asyncIterable(s.readable) }, d);
     },
     end() {
       for (const s of open.values()) s.end();
@@ -141,18 +169,7 @@ export function encodedMapper(format: EncodedFormat = 'ndjson'): StreamMapper<De
   const encoder = new TextEncoder();
   return {
     map(d) {
-      const m =
-        d.kind === 'data'
-          ? dataMessage(d)
-          : {
-              channel: d.channel,
-              topic: d.topic,
-              data: d.data,
-              fnId: d.fnId,
-              runId: d.runId,
-              kind: d.kind,
-              streamId: d.streamId,
-            };
+      const m = d.kind === 'data' ? dataMessage(d) : d.kind === 'run' ? runMessage(d) : streamFields(d);
       const json = JSON.stringify(m);
       return encoder.encode(format === 'sse' ? `data: ${json}\n\n` : `${json}\n`);
     },

@@ -70,7 +70,19 @@ export interface SubscribeOptions<TToken extends Realtime.Subscribe.Token = Real
    * `not_recovered` error say so, and the stream continues live.
    */
   since?: 'oldest' | Position;
+  /**
+   * **Herald**: also deliver the channel's run lifecycle messages (`{ kind: 'run', channel, data,
+   * runId, createdAt, … }`, as `inngest` v4 delivers them; read them with `runLifecycleOf`), whatever
+   * topics were asked for. Default false: @inngest/realtime 0.4.7 never delivered them, and code
+   * written for it expects every message to have a topic.
+   */
+  runLifecycle?: boolean;
 }
+
+/** The messages of a subscription that asked for run lifecycle messages too. */
+type WithRuns<TToken extends Realtime.Subscribe.Token> =
+  | Realtime.Subscribe.Token.InferMessage<TToken>
+  | Realtime.RunMessage<Realtime.Channel.InferId<Realtime.Subscribe.Token.InferChannel<TToken>>>;
 
 function checkSince(since: unknown): 'oldest' | Position | undefined {
   if (since === undefined || since === 'oldest') return since;
@@ -123,6 +135,22 @@ export function subscribe<
   const InputTopics extends (keyof Realtime.Channel.InferTopics<Realtime.Channel.AsChannel<InputChannel>> &
     string)[],
   const TToken extends Realtime.Subscribe.Token<Realtime.Channel.AsChannel<InputChannel>, InputTopics>,
+  const TOutput extends Realtime.Subscribe.StreamSubscription<TToken, WithRuns<TToken>>,
+>(
+  token: {
+    channel: Realtime.Subscribe.InferChannelInput<InputChannel>;
+    topics: InputTopics;
+  } & Omit<SubscribeOptions<TToken>, 'onMessage' | 'runLifecycle'> & {
+      runLifecycle: true;
+      onMessage?: (message: WithRuns<TToken>) => void | Promise<void>;
+    },
+  callback?: (message: WithRuns<TToken>) => void,
+): Promise<TOutput>;
+export function subscribe<
+  const InputChannel extends Realtime.Channel | string,
+  const InputTopics extends (keyof Realtime.Channel.InferTopics<Realtime.Channel.AsChannel<InputChannel>> &
+    string)[],
+  const TToken extends Realtime.Subscribe.Token<Realtime.Channel.AsChannel<InputChannel>, InputTopics>,
   const TOutput extends Realtime.Subscribe.StreamSubscription<TToken>,
 >(
   token: {
@@ -132,8 +160,12 @@ export function subscribe<
   callback?: Realtime.Subscribe.Callback<TToken>,
 ): Promise<TOutput>;
 export async function subscribe(
-  token: { channel: ChannelLike; topics: string[] } & SubscribeOptions,
-  callback?: (message: OutMessage) => void,
+  // `never`: each overload types the callback's messages its own way.
+  token: { channel: ChannelLike; topics: string[]; onMessage?: (message: never) => unknown } & Omit<
+    SubscribeOptions,
+    'onMessage'
+  >,
+  callback?: (message: never) => void,
 ): Promise<Realtime.Subscribe.StreamSubscription> {
   const name = channelName(token.channel);
   const topics = [...token.topics];
@@ -168,6 +200,7 @@ export async function subscribe(
     onStateChange: token.onStateChange,
     heartbeatTimeoutMs: token.heartbeatTimeoutMs,
     since,
+    runLifecycle: token.runLifecycle === true,
   });
   // Streams exist only once connected: a failed connect leaves nothing behind.
   await subscription.connect();

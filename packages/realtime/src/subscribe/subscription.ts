@@ -13,6 +13,9 @@
  *   `subscribed` frame says whether the resume was complete (`recovered`). A refused or expired
  *   token (4001) is replaced first (`refreshToken`, or a fresh fetch), once per attempt. Silence
  *   longer than `heartbeatTimeoutMs` (the server sends heartbeats) counts as a lost connection.
+ * - Run lifecycle messages (kind `run`, for the whole channel) count as positions like any message,
+ *   and are delivered only to a subscription that asked for them (`runLifecycle`): 0.4.7 never
+ *   delivered them, and its code does not expect a message without a topic.
  * - Ending: `close()` delivers what was received, then ends every stream normally (W2); a terminal
  *   close code, or a lost connection with reconnect off, ends them with a `ConnectionError` (W15)
  *   carrying the close code and what it asks a client to do.
@@ -71,6 +74,11 @@ export interface SubscriptionOptions {
   heartbeatTimeoutMs?: number | undefined;
   /** Where the first connection starts: live (default), the oldest message kept, or after a position. */
   since?: 'oldest' | Position | undefined;
+  /**
+   * Deliver the channel's run lifecycle messages (kind `run`) too. Without it they are still
+   * counted as positions (so resume and deduplication hold) but not delivered.
+   */
+  runLifecycle?: boolean | undefined;
 }
 
 /** What a subscription is doing. */
@@ -95,6 +103,13 @@ export interface StateInfo {
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 45_000;
 
 type State = 'idle' | SubscriptionState;
+
+/** Herald's position of a sequenced frame. */
+function positionOfFrame(frame: Frame): Position | undefined {
+  return frame.epoch !== undefined && frame.seq !== undefined
+    ? { epoch: frame.epoch, seq: frame.seq }
+    : undefined;
+}
 
 export class Subscription {
   private readonly fanout = new Fanout<Delivery>();
@@ -530,6 +545,9 @@ export class Subscription {
       case 'datastream-end':
       case 'chunk':
         return this.handleMessage(frame);
+      case 'run':
+        this.handleRun(frame);
+        return undefined;
       case 'subscribed':
         this.onSubscribed(frame);
         return undefined;
@@ -541,7 +559,7 @@ export class Subscription {
         this.refreshInBand();
         return undefined;
       default:
-        // ping/pong/sub/unsub/run/step/event: nothing to deliver.
+        // ping/pong/sub/unsub/step/event: nothing to deliver.
         return undefined;
     }
   }
@@ -610,10 +628,7 @@ export class Subscription {
       fnId: frame.fn_id,
       envId: frame.env_id,
       streamId,
-      position:
-        frame.epoch !== undefined && frame.seq !== undefined
-          ? { epoch: frame.epoch, seq: frame.seq }
-          : undefined,
+      position: positionOfFrame(frame),
     };
     const schema =
       frame.kind === 'data' && this.options.validate !== false ? this.options.schemas.get(topic) : undefined;
@@ -629,6 +644,30 @@ export class Subscription {
     if (result instanceof Promise) return result.then(finish);
     finish(result);
     return undefined;
+  }
+
+  /**
+   * A run lifecycle message: for the whole channel, whatever topics were asked for (as v4 passes it
+   * on). Its position counts like any message's, delivered or not, so a resume neither repeats it
+   * nor stops short of it.
+   */
+  private handleRun(frame: Frame): void {
+    const channel = frame.channel ?? this.options.channel;
+    if (channel !== this.options.channel || this.isDuplicate(channel, frame)) return;
+    if (!this.options.runLifecycle) return;
+    const delivery: Delivery = {
+      kind: 'run',
+      channel,
+      topic: '',
+      data: frame.data,
+      createdAt: frame.created_at,
+      runId: frame.run_id,
+      fnId: frame.fn_id,
+      envId: frame.env_id,
+      streamId: undefined,
+      position: positionOfFrame(frame),
+    };
+    this.toOutputs(() => this.fanout.write(delivery));
   }
 
   /** Drops a frame at or below the last position delivered on its channel (a replay or a duplicate). */

@@ -1,8 +1,9 @@
 /**
  * Local fan-out. The hub knows which local connection subscribed to which (channel, topic), keeps
  * the engine subscribed to exactly the channels that have local subscribers (reference counted),
- * and hands each publication to the connections of its topic. It never waits on a connection:
- * each has its own bounded queue (see `connection.ts`).
+ * and hands each publication to the connections of its topic — a `run` frame (a run's lifecycle)
+ * to every connection of the channel, once each, whatever topics it holds. It never waits on a
+ * connection: each has its own bounded queue (see `connection.ts`).
  */
 import type { Engine, EngineSink, Publication } from '../engine/engine.js';
 import { CloseCodes } from '../protocol/close-codes.js';
@@ -38,6 +39,17 @@ export interface HubStats {
   channels: number;
 }
 
+/**
+ * Each connection subscribed to any topic of the channel, once. Run frames are rare (a few per
+ * run), so the union is built when one comes rather than kept for every channel.
+ */
+function channelConnections(entry: ChannelEntry): Iterable<Connection> {
+  if (entry.topics.size === 1) return entry.topics.values().next().value as Set<Connection>;
+  const all = new Set<Connection>();
+  for (const set of entry.topics.values()) for (const c of set) all.add(c);
+  return all;
+}
+
 export class Hub implements EngineSink {
   readonly connections = new Set<Connection>();
   private readonly channels = new Map<string, ChannelEntry>();
@@ -54,7 +66,7 @@ export class Hub implements EngineSink {
     entry.received++;
     entry.lastSeq = pub.seq;
     entry.lastEpoch = pub.epoch;
-    const subs = entry.topics.get(pub.topic);
+    const subs = pub.kind === 'run' ? channelConnections(entry) : entry.topics.get(pub.topic);
     if (subs === undefined) return;
     for (const c of subs) {
       try {

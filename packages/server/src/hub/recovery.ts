@@ -5,9 +5,9 @@
  *    upgrade), but they are held per channel;
  * 2. the channel's history after the position is read;
  * 3. a `subscribed` frame says where the stream continues and whether the position was honoured;
- * 4. history messages of the subscribed topics are delivered in order, paced by the connection's
- *    queue so a long replay cannot overflow it (live messages meanwhile are held, up to
- *    `Connection.heldLimit` bytes);
+ * 4. history messages of the subscribed topics (and the channel's run frames) are delivered in
+ *    order, paced by the connection's queue so a long replay cannot overflow it (live messages
+ *    meanwhile are held, up to `Connection.heldLimit` bytes);
  * 5. held live messages already covered by the history (seq ≤ the history's top) are dropped, the
  *    rest delivered; from then on live messages flow directly, except that any at or below that top
  *    still arriving (a live feed lagging the history read, as Redis's can) are dropped too.
@@ -69,7 +69,9 @@ async function recoverChannel(engine: Engine, c: Connection, p: ChannelPlan): Pr
   const h = await engine.history(p.key, { since: start === 'now' ? undefined : start });
   const replays = start === 'oldest' || (start !== 'now' && h.recovered);
   const subscribed = c.subscriptions.get(p.key);
-  const wanted = (pub: Publication) => subscribed?.includes(pub.topic) ?? false;
+  // A run frame belongs to the whole channel: every subscriber of it gets it (once: one pass).
+  const wanted = (pub: Publication) =>
+    subscribed !== undefined && (pub.kind === 'run' || subscribed.includes(pub.topic));
   if (!replays) {
     // Live only: everything held was published after registration, so it all goes out.
     const held = c.releaseLive(p.key);

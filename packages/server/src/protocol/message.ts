@@ -1,19 +1,21 @@
 /**
  * Server → client frames, encoded as Inngest's clients expect them (inngest-protocol.md §3.2) plus
  * Herald's additions: `channel`/`topic` on chunk frames (F1) and the channel position
- * (`epoch`, `seq`) on every sequenced frame. Optional string fields are omitted, never `null`
+ * (`epoch`, `seq`) on every sequenced frame, and the `run` frame (a run's lifecycle, for the whole
+ * channel: it has no topic). Optional string fields are omitted, never `null`
  * (Inngest's clients drop a whole frame with a `null` in one).
  *
  * A message is encoded once, as its `body`: the JSON object without its closing brace. The engine
  * appends the position it assigns (`,"epoch":"…","seq":N}`), so the bytes every subscriber gets are
  * produced once per message, on every node.
  */
-export type MessageKind = 'data' | 'datastream-start' | 'datastream-end' | 'chunk';
+export type MessageKind = 'data' | 'datastream-start' | 'datastream-end' | 'chunk' | 'run';
 
 export interface MessageFields {
   kind: MessageKind;
   env: string;
   channel: string;
+  /** Empty for a `run` frame (it belongs to the whole channel), which then carries no `topic`. */
   topic: string;
   /** The data as JSON text (already validated). For datastream-start/end: the stream id as a JSON string. */
   dataJson: string;
@@ -41,7 +43,8 @@ export function encodeBody(m: MessageFields): string {
   if (m.metadataJson !== undefined) out += `,"metadata":${m.metadataJson}`;
   out += `,"created_at":${str(m.createdAt)}`;
   if (m.channel) out += `,"channel":${str(m.channel)}`;
-  out += `,"env_id":${str(m.env)},"topic":${str(m.topic)}`;
+  out += `,"env_id":${str(m.env)}`;
+  if (m.kind !== 'run') out += `,"topic":${str(m.topic)}`;
   if (m.runId) out += `,"run_id":${str(m.runId)}`;
   return out;
 }

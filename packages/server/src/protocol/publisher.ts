@@ -1,6 +1,7 @@
 /**
  * Turns validated publish requests into messages for the engine: one `data` message, a datastream
- * (`datastream-start`, `chunk`s, `datastream-end`) from a streamed body, or raw tee text. Transports
+ * (`datastream-start`, `chunk`s, `datastream-end`) from a streamed body, a run lifecycle frame
+ * (`kind=run`: a JSON object naming the run's status, for the whole channel), or raw tee text. Transports
  * hand it bytes; it validates names (400 naming the field), encodes each message once, and answers
  * with what the engine accepted.
  */
@@ -8,12 +9,15 @@ import { randomBytes } from 'node:crypto';
 import type { Ack, Engine, PublishOptions } from '../engine/engine.js';
 import { badRequest, tooLarge } from './errors.js';
 import { encodeBody, type MessageFields } from './message.js';
+import { bodyRunStatus, RUN_STATUS_FIELDS, RUN_STATUS_NAMES } from './run-status.js';
 import { channelKey, checkName, type NameLimits } from './topic.js';
 
 export interface PublishTarget {
   env: string;
   channel: string | null;
   topic: string | null;
+  /** The `kind` query parameter: `data` (the default) or `run`. */
+  kind?: string | null;
   runId?: string | null;
   /** Raw `metadata` query parameter: must be a JSON object when present. */
   metadata?: string | null;
@@ -23,6 +27,11 @@ export interface PublishTarget {
 export interface MessageAck extends Ack {
   channel: string;
   topic: string;
+}
+
+export interface RunAck extends Ack {
+  channel: string;
+  kind: 'run';
 }
 
 export interface StreamAck {
@@ -44,6 +53,8 @@ export interface PublishObserver {
 /** A publish request whose names and metadata were checked (`Publisher.validate`). */
 export interface Validated {
   env: string;
+  /** `run`: a run lifecycle frame, whose `topic` is empty (it belongs to the whole channel). */
+  kind: 'data' | 'run';
   channel: string;
   topic: string;
   runId: string | undefined;
@@ -52,6 +63,24 @@ export interface Validated {
 }
 
 const utf8 = new TextDecoder('utf-8');
+
+const SYNONYMS = Object.keys(RUN_STATUS_NAMES).filter((n) => RUN_STATUS_NAMES[n] !== n);
+const RUN_BODY_RULE = `a run frame's body must be a JSON object naming the run's status in "${RUN_STATUS_FIELDS.join('", "')}": running, completed, failed or cancelled (also accepted: ${SYNONYMS.join(', ')})`;
+
+/** The JSON text of a run frame's body: a JSON object that names a status (see run-status.ts). */
+export function runBodyJson(body: Buffer): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(body));
+  } catch {
+    throw badRequest(`${RUN_BODY_RULE}; the body is not valid JSON`, 'body');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw badRequest(`${RUN_BODY_RULE}; the body is not an object`, 'body');
+  if (bodyRunStatus(parsed as Record<string, unknown>) === undefined)
+    throw badRequest(`${RUN_BODY_RULE}; it names none`, 'body');
+  return JSON.stringify(parsed);
+}
 
 /**
  * The JSON text of a single-message body: valid JSON is kept (compacted); anything else becomes a
@@ -81,8 +110,22 @@ export class Publisher {
   validate(t: PublishTarget): Validated {
     const channelErr = checkName('channel', t.channel ?? '', this.limits);
     if (channelErr) throw badRequest(`${channelErr} (query parameter "channel")`, 'channel');
-    const topicErr = checkName('topic', t.topic ?? '', this.limits);
-    if (topicErr) throw badRequest(`${topicErr} (query parameter "topic")`, 'topic');
+    const kind = t.kind === null || t.kind === undefined || t.kind === '' ? 'data' : t.kind;
+    if (kind !== 'data' && kind !== 'run')
+      throw badRequest(
+        `kind must be "data" (a message to a topic, the default) or "run" (a run lifecycle frame); got ${JSON.stringify(kind.slice(0, 40))}`,
+        'kind',
+      );
+    if (kind === 'run') {
+      if (t.topic !== null && t.topic !== undefined && t.topic !== '')
+        throw badRequest(
+          'a run frame belongs to the whole channel (every subscriber of the channel receives it): omit "topic"',
+          'topic',
+        );
+    } else {
+      const topicErr = checkName('topic', t.topic ?? '', this.limits);
+      if (topicErr) throw badRequest(`${topicErr} (query parameter "topic")`, 'topic');
+    }
     let runId: string | undefined;
     if (t.runId !== undefined && t.runId !== null && t.runId !== '') {
       const err = checkName('run_id', t.runId, this.limits);
@@ -103,8 +146,9 @@ export class Publisher {
     }
     return {
       env: t.env,
+      kind,
       channel: t.channel as string,
-      topic: t.topic as string,
+      topic: kind === 'run' ? '' : (t.topic as string),
       runId,
       metadataJson,
       idempotencyKey: t.idempotencyKey || undefined,
@@ -122,6 +166,20 @@ export class Publisher {
       v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : undefined,
     );
     return { ...ack, channel: v.channel, topic: v.topic };
+  }
+
+  /**
+   * Publishes a run lifecycle frame whose data is the body (a JSON object naming a status, see
+   * `runBodyJson`), sequenced and kept like any message; the hub gives it to every subscriber of
+   * the channel.
+   */
+  async run(v: Validated, body: Buffer): Promise<RunAck> {
+    const ack = await this.accept(
+      v,
+      { kind: 'run', dataJson: runBodyJson(body), createdAt: new Date().toISOString() },
+      v.idempotencyKey ? { idempotencyKey: v.idempotencyKey } : undefined,
+    );
+    return { ...ack, channel: v.channel, kind: 'run' };
   }
 
   /**

@@ -130,6 +130,7 @@ const publish: Handler = async (ctx, req, res, url) => {
     env: publisherEnv(principal),
     channel: q.get('channel'),
     topic: q.get('topic'),
+    kind: q.get('kind'),
     runId: q.get('run_id'),
     metadata: q.get('metadata'),
     idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null,
@@ -137,6 +138,16 @@ const publish: Handler = async (ctx, req, res, url) => {
   // Names are checked before anything of the body is read.
   const valid = ctx.publisher.validate(target);
   spendPublish(ctx, req, principal);
+  if (valid.kind === 'run') {
+    if (isStream(req))
+      throw badRequest(
+        'a run frame is one JSON object: send it as application/json, not text/stream (which publishes a datastream)',
+        'kind',
+      );
+    const body = await bufferedBody(ctx, req, ctx.config.maxBodyBytes);
+    sendJson(res, 200, await ctx.publisher.run(valid, body));
+    return;
+  }
   if (isStream(req)) {
     const body = streamedBody(ctx, req);
     const ack = await ctx.publisher.stream(valid, body);
